@@ -1,0 +1,30 @@
+"""The asset graph: raw files -> seeded tables -> Personalize datasets, with checks and storage."""
+
+from dagster import Definitions, in_process_executor
+
+from movielens_assets.checks import asset_checks
+from movielens_assets.personalize import interactions, items
+from movielens_assets.raw import raw_assets
+from movielens_assets.seeded import genres, links, movies, ratings, tags, users
+from movielens_assets.settings import Settings
+from movielens_assets.storage import storage_resources
+
+settings = Settings.from_env()
+
+defs = Definitions(
+    assets=[
+        *raw_assets,
+        movies,
+        genres,
+        ratings,
+        tags,
+        links,
+        users,
+        interactions,
+        items,
+    ],
+    asset_checks=asset_checks,
+    resources=storage_resources(settings),
+    # One process per run: the DuckDB file has one writer, and steps skip process start-up.
+    executor=in_process_executor,
+)

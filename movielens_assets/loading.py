@@ -1,0 +1,308 @@
+"""Reading one release file into typed rows and an account of every line that was set aside.
+
+DuckDB's CSV reader parses the file with fixed column types and keeps what it cannot parse in its
+rejects table (field count, quoting, encoding, type errors, each with its line number). Row rules
+(positive ids, half-star ratings, whole epoch seconds, known movies) and duplicate keys are applied
+in SQL afterwards. Line numbers for rows that pass the parser are costly (an ordered scan), so a
+file is first read without them and read again with them only when a rule or duplicate needs one.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+from dagster import get_dagster_logger
+
+from movielens_assets.engine import DuckDBEngine, quote
+from movielens_assets.release import ReleaseFile
+from movielens_assets.source import FileFacts
+
+REJECT_COLUMNS = "file VARCHAR, line BIGINT, raw_line VARCHAR, reason VARCHAR, kind VARCHAR"
+
+PARSER_REASON = """
+    CASE error_type
+        WHEN 'CAST' THEN format(
+            '{}: "{}" is not {}',
+            column_name,
+            regexp_extract(error_message, 'string "(.*)" to', 1),
+            CASE WHEN error_message LIKE '%DOUBLE%' THEN 'a number' ELSE 'a whole number' END
+        )
+        WHEN 'TOO MANY COLUMNS' THEN format(
+            '{} fields, expected {}',
+            regexp_extract(error_message, 'Found: (\\d+)', 1),
+            regexp_extract(error_message, 'Columns: (\\d+)', 1)
+        )
+        WHEN 'MISSING COLUMNS' THEN format(
+            '{} fields, expected {}',
+            regexp_extract(error_message, 'Found: (\\d+)', 1),
+            regexp_extract(error_message, 'Columns: (\\d+)', 1)
+        )
+        WHEN 'UNQUOTED VALUE' THEN 'a quote that is not closed, or text after a closing quote'
+        WHEN 'INVALID ENCODING' THEN 'bytes that are not valid UTF-8'
+        WHEN 'LINE SIZE OVER MAXIMUM' THEN 'line longer than the reader allows'
+        ELSE error_message
+    END
+"""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A row rule: rows where `broken` (SQL) holds are rejected with `reason` (a SQL expression)."""
+
+    broken: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Duplicates:
+    """How rows sharing `key` are resolved: the first row in `winner_order` is kept.
+
+    `reason` is a SQL expression for each losing row; it may use window functions
+    `OVER winners` (for instance `first_value(line) OVER winners`, the kept line).
+    """
+
+    key: tuple[str, ...]
+    winner_order: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Accepted rows of one file and every line that did not become a row, with its reason."""
+
+    rows: duckdb.DuckDBPyRelation
+    rejects: duckdb.DuckDBPyRelation
+
+
+def sql_string(value: str) -> str:
+    """Quote a value as a DuckDB string literal (for the few places parameters cannot go)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def csv_scan(release_file: ReleaseFile, header: Sequence[str]) -> str:
+    """The read_csv call for a file whose header is `header` (names already checked)."""
+    columns = ", ".join(
+        f"{sql_string(name)}: {sql_string(release_file.column(name).read_as)}" for name in header
+    )
+    key = release_file.key
+    return f"""read_csv(
+        ?,
+        header = true,
+        auto_detect = false,
+        delim = ',',
+        quote = '"',
+        escape = '"',
+        strict_mode = true,
+        store_rejects = true,
+        rejects_table = {sql_string(f"rejects_{key}")},
+        rejects_scan = {sql_string(f"rejects_{key}_scans")},
+        columns = {{{columns}}}
+    )"""
+
+
+def parse(
+    engine: DuckDBEngine, release_file: ReleaseFile, facts: FileFacts, numbered: bool
+) -> duckdb.DuckDBPyRelation:
+    """Parse the file into a temp table of canonical columns (plus `line` when `numbered`)."""
+    key = release_file.key
+    engine.execute(f"DROP TABLE IF EXISTS {quote(f'rejects_{key}')}")
+    engine.execute(f"DROP TABLE IF EXISTS {quote(f'rejects_{key}_scans')}")
+    canonical = ", ".join(
+        f"{quote(column.header)} AS {quote(column.name)}" for column in release_file.columns
+    )
+    ordinal = "row_number() OVER () AS ordinal, " if numbered else ""
+    parsed = engine.sql(
+        f"SELECT {ordinal}{canonical} FROM {csv_scan(release_file, facts.header)}",
+        [facts.local_path],
+    )
+    table = f"parsed_{key}"
+    engine.stage(table, parsed)
+    engine.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {quote(f"unparsed_{key}")} AS
+        SELECT
+            line,
+            trim(any_value(csv_line), chr(13) || chr(10)) AS raw_line,
+            string_agg(DISTINCT {PARSER_REASON}, '; ') AS reason
+        FROM {quote(f"rejects_{key}")}
+        GROUP BY line
+        """
+    )
+    if numbered:
+        engine.stage(f"numbered_{key}", number_lines(engine, release_file, facts))
+        return engine.sql(f"SELECT * FROM {quote(f'numbered_{key}')}")
+    return engine.sql(f"SELECT * FROM {quote(table)}")
+
+
+def number_lines(
+    engine: DuckDBEngine, release_file: ReleaseFile, facts: FileFacts
+) -> duckdb.DuckDBPyRelation:
+    """Turn parse ordinals into physical line numbers by stepping over unparsed and blank lines.
+
+    The k-th parsed row sits on line k + 1 + i, where i is the number of skipped lines before
+    it: the largest i whose i-th skipped line r_i satisfies r_i - i <= k.
+    """
+    key = release_file.key
+    return engine.sql(
+        f"""
+        WITH skipped AS (
+            SELECT line, row_number() OVER (ORDER BY line) AS n
+            FROM (
+                SELECT line FROM {quote(f"unparsed_{key}")}
+                UNION ALL
+                SELECT unnest(?::BIGINT[]) AS line
+            )
+        ),
+        steps AS (
+            SELECT line - n AS after_ordinal, max(n) AS n
+            FROM skipped
+            GROUP BY line - n
+        )
+        SELECT parsed.* EXCLUDE (ordinal), parsed.ordinal + 1 + coalesce(steps.n, 0) AS line
+        FROM {quote(f"parsed_{key}")} AS parsed
+        ASOF LEFT JOIN steps ON parsed.ordinal >= steps.after_ordinal
+        """,
+        [list(facts.blank_lines)],
+    )
+
+
+def reason_case(rules: Sequence[Rule]) -> str:
+    """A CASE expression giving the first broken rule's reason, NULL when every rule holds."""
+    branches = "\n".join(f"WHEN {rule.broken} THEN {rule.reason}" for rule in rules)
+    return f"CASE {branches} ELSE NULL END"
+
+
+def classify(
+    engine: DuckDBEngine,
+    parsed: duckdb.DuckDBPyRelation,
+    rules: Sequence[Rule],
+    known_movies: duckdb.DuckDBPyRelation | None,
+) -> duckdb.DuckDBPyRelation:
+    """Add `reason` to every parsed row; rules may use `known_movie` when movies are given."""
+    view = f"classify_input_{id(parsed)}"
+    parsed.create_view(view, replace=True)
+    if known_movies is None:
+        return engine.sql(f"SELECT *, {reason_case(rules)} AS reason FROM {quote(view)}")
+    known_view = f"known_movies_{id(known_movies)}"
+    known_movies.create_view(known_view, replace=True)
+    return engine.sql(
+        f"""
+        SELECT *, {reason_case(rules)} AS reason
+        FROM (
+            SELECT
+                parsed.*,
+                parsed.movie_id IN (SELECT movie_id FROM {quote(known_view)}) AS known_movie
+            FROM {quote(view)} AS parsed
+        )
+        """
+    )
+
+
+def raw_line_sql(release_file: ReleaseFile) -> str:
+    """Re-create a parsed row as a CSV line (quoted where needed) for the rejects table."""
+    fields = ", ".join(
+        f"""CASE
+            WHEN {quote(column.name)} IS NULL THEN ''
+            WHEN regexp_matches(CAST({quote(column.name)} AS VARCHAR), '[",\\r\\n]')
+                THEN '"' || replace(CAST({quote(column.name)} AS VARCHAR), '"', '""') || '"'
+            ELSE CAST({quote(column.name)} AS VARCHAR)
+        END"""
+        for column in release_file.columns
+    )
+    return f"concat_ws(',', {fields})"
+
+
+def load_release_file(
+    engine: DuckDBEngine,
+    release_file: ReleaseFile,
+    facts: FileFacts,
+    rules: Sequence[Rule],
+    duplicates: Duplicates | None = None,
+    known_movies: duckdb.DuckDBPyRelation | None = None,
+) -> Loaded:
+    """Parse, check and de-duplicate one file; every data line ends up in `rows` or `rejects`."""
+    key = release_file.key
+    columns = ", ".join(quote(column.name) for column in release_file.columns)
+    parsed = parse(engine, release_file, facts, numbered=False)
+    classify(engine, parsed, rules, known_movies).create_view(f"checked_{key}", replace=True)
+    broken = engine.scalar(f"SELECT count(*) FROM checked_{key} WHERE reason IS NOT NULL")
+    repeated = 0
+    if duplicates is not None:
+        repeated = engine.scalar(
+            f"""
+            SELECT count(*) FROM (
+                SELECT {", ".join(quote(name) for name in duplicates.key)}
+                FROM checked_{key}
+                WHERE reason IS NULL
+                GROUP BY ALL
+                HAVING count(*) > 1
+            )
+            """
+        )
+    engine.sql(
+        f"""
+        SELECT ? AS file, line, raw_line, reason, 'rejected' AS kind
+        FROM {quote(f"unparsed_{key}")}
+        UNION ALL
+        SELECT ? AS file, unnest(?::BIGINT[]) AS line, '' AS raw_line,
+            'blank line' AS reason, 'blank' AS kind
+        """,
+        [release_file.file_name, release_file.file_name, list(facts.blank_lines)],
+    ).create_view(f"skipped_{key}", replace=True)
+    if broken == 0 and repeated == 0:
+        return Loaded(
+            rows=engine.sql(f"SELECT {columns} FROM {quote(f'parsed_{key}')}"),
+            rejects=engine.sql(f"SELECT * FROM skipped_{key} ORDER BY line"),
+        )
+
+    get_dagster_logger().info(
+        f"{release_file.file_name}: {broken:,} rows break a row rule and {repeated:,} keys repeat;"
+        " reading the file again with line numbers to report them."
+    )
+    numbered = parse(engine, release_file, facts, numbered=True)
+    engine.stage(f"classified_{key}", classify(engine, numbered, rules, known_movies))
+    if duplicates is None:
+        engine.stage(
+            f"ranked_{key}",
+            engine.sql(
+                f"SELECT *, 1 AS rank, NULL AS duplicate_reason FROM classified_{key} "
+                "WHERE reason IS NULL"
+            ),
+        )
+    else:
+        engine.stage(
+            f"ranked_{key}",
+            engine.sql(
+                f"""
+                SELECT
+                    *,
+                    row_number() OVER winners AS rank,
+                    {duplicates.reason} AS duplicate_reason
+                FROM classified_{key}
+                WHERE reason IS NULL
+                WINDOW winners AS (
+                    PARTITION BY {", ".join(quote(name) for name in duplicates.key)}
+                    ORDER BY {duplicates.winner_order}
+                )
+                """
+            ),
+        )
+    rejects = engine.sql(
+        f"""
+        SELECT ? AS file, line, {raw_line_sql(release_file)} AS raw_line, reason,
+            'rejected' AS kind
+        FROM classified_{key}
+        WHERE reason IS NOT NULL
+        UNION ALL
+        SELECT ? AS file, line, {raw_line_sql(release_file)} AS raw_line,
+            duplicate_reason AS reason, 'duplicate' AS kind
+        FROM ranked_{key}
+        WHERE rank > 1
+        UNION ALL
+        SELECT * FROM skipped_{key}
+        ORDER BY line
+        """,
+        [release_file.file_name, release_file.file_name],
+    )
+    rows = engine.sql(f"SELECT {columns} FROM ranked_{key} WHERE rank = 1 ORDER BY line")
+    return Loaded(rows=rows, rejects=rejects)

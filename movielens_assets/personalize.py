@@ -1,0 +1,194 @@
+"""Personalize datasets: interactions (ratings >= 3 at their own time) and items (movies).
+
+Each is written as a CSV with its Avro schema. The interactions asset refuses to write a dataset
+that Personalize would reject for being too small, before anything is published.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+import duckdb
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    Config,
+    MetadataValue,
+    Output,
+    asset,
+)
+from pydantic import Field, field_validator
+
+from movielens_assets.datasets import PersonalizeDataset
+from movielens_assets.engine import DuckDBEngine
+
+MIN_RATING = 3.0
+MIN_INTERACTIONS = 1_000
+MIN_ACTIVE_USERS = 25
+MIN_ACTIVE_USER_SHARE = 0.01
+SCHEMA_NAMESPACE = "com.amazonaws.personalize.schema"
+
+INTERACTIONS_SCHEMA: dict[str, Any] = {
+    "type": "record",
+    "name": "Interactions",
+    "namespace": SCHEMA_NAMESPACE,
+    "fields": [
+        {"name": "USER_ID", "type": "string"},
+        {"name": "ITEM_ID", "type": "string"},
+        {"name": "TIMESTAMP", "type": "long"},
+        {"name": "EVENT_TYPE", "type": "string"},
+        {"name": "EVENT_VALUE", "type": "float"},
+    ],
+    "version": "1.0",
+}
+ITEMS_SCHEMA: dict[str, Any] = {
+    "type": "record",
+    "name": "Items",
+    "namespace": SCHEMA_NAMESPACE,
+    "fields": [
+        {"name": "ITEM_ID", "type": "string"},
+        {"name": "GENRES", "type": ["null", "string"], "categorical": True},
+        {"name": "YEAR", "type": ["null", "int"]},
+    ],
+    "version": "1.0",
+}
+
+
+class InteractionsConfig(Config):
+    """Run configuration of the interactions dataset."""
+
+    event_type: str = Field(
+        default="rating", description="EVENT_TYPE written on every interaction."
+    )
+
+    @field_validator("event_type")
+    @classmethod
+    def plain_text(cls, value: str) -> str:
+        if not value or any(character in value for character in ',"\r\n') or len(value) > 256:
+            raise ValueError(
+                "event_type must be 1-256 characters without commas, quotes or line breaks"
+            )
+        return value
+
+
+def minimums_result(engine: DuckDBEngine, ratings_view: str) -> AssetCheckResult:
+    """Count what Personalize counts (interactions after the >= 3 filter) against its minimums."""
+    interactions, users, active_users = engine.rows(
+        f"""
+        SELECT coalesce(sum(kept), 0), count(*), count(*) FILTER (WHERE kept >= 2)
+        FROM (
+            SELECT user_id, count(*) FILTER (WHERE rating >= ?) AS kept
+            FROM {ratings_view}
+            GROUP BY user_id
+        )
+        WHERE kept > 0
+        """,
+        [MIN_RATING],
+    )[0]
+    share = active_users / users if users else 0.0
+    problems = []
+    if interactions < MIN_INTERACTIONS:
+        problems.append(f"{interactions:,} interactions, minimum {MIN_INTERACTIONS:,}")
+    if active_users < MIN_ACTIVE_USERS:
+        problems.append(
+            f"{active_users:,} users with at least 2 interactions, minimum {MIN_ACTIVE_USERS}"
+        )
+    if share < MIN_ACTIVE_USER_SHARE:
+        problems.append(
+            f"{share:.2%} of users with at least 2 interactions, minimum "
+            f"{MIN_ACTIVE_USER_SHARE:.0%}"
+        )
+    return AssetCheckResult(
+        check_name="meets_personalize_minimums",
+        passed=not problems,
+        severity=AssetCheckSeverity.ERROR,
+        description=(
+            "Too small for Amazon Personalize, nothing written: " + "; ".join(problems)
+            if problems
+            else "Meets Personalize's training minimums."
+        ),
+        metadata={
+            "interactions": interactions,
+            "users": users,
+            "users_with_2_or_more": active_users,
+            "minimum_interactions": MIN_INTERACTIONS,
+            "minimum_users_with_2_or_more": MIN_ACTIVE_USERS,
+        },
+    )
+
+
+@asset(
+    group_name="personalize",
+    kinds={"csv"},
+    io_manager_key="dataset_io_manager",
+    output_required=False,
+    check_specs=[
+        AssetCheckSpec(
+            "meets_personalize_minimums",
+            asset="interactions",
+            blocking=True,
+            description=(
+                "At least 1,000 interactions and 25 users (and 1% of users) with 2 or more, "
+                "counted after the rating >= 3 filter; below that nothing is written."
+            ),
+        )
+    ],
+    metadata={"personalize_schema": MetadataValue.json(INTERACTIONS_SCHEMA)},
+)
+def interactions(
+    context: AssetExecutionContext,
+    config: InteractionsConfig,
+    engine: DuckDBEngine,
+    ratings: duckdb.DuckDBPyRelation,
+) -> Iterator[Output[PersonalizeDataset] | AssetCheckResult]:
+    """Personalize interactions: one row per rating >= 3, at the rating's own epoch seconds."""
+    ratings.create_view("interaction_ratings", replace=True)
+    minimums = minimums_result(engine, "interaction_ratings")
+    yield minimums
+    if not minimums.passed:
+        context.log.error(minimums.description or "")
+        return
+    rows = engine.sql(
+        """
+        SELECT
+            CAST(user_id AS VARCHAR) AS USER_ID,
+            CAST(movie_id AS VARCHAR) AS ITEM_ID,
+            timestamp AS TIMESTAMP,
+            ? AS EVENT_TYPE,
+            rating AS EVENT_VALUE
+        FROM interaction_ratings
+        WHERE rating >= ?
+        """,
+        [config.event_type, MIN_RATING],
+    )
+    yield Output(PersonalizeDataset(name="interactions", rows=rows, schema=INTERACTIONS_SCHEMA))
+
+
+@asset(
+    group_name="personalize",
+    kinds={"csv"},
+    io_manager_key="dataset_io_manager",
+    metadata={"personalize_schema": MetadataValue.json(ITEMS_SCHEMA)},
+)
+def items(
+    engine: DuckDBEngine,
+    movies: duckdb.DuckDBPyRelation,
+    movie_genres: duckdb.DuckDBPyRelation,
+) -> PersonalizeDataset:
+    """Personalize items: one row per movie with its genres joined by '|' and its year."""
+    movies.create_view("item_movies", replace=True)
+    movie_genres.create_view("item_genres", replace=True)
+    rows = engine.sql(
+        """
+        SELECT
+            CAST(movie.movie_id AS VARCHAR) AS ITEM_ID,
+            string_agg(pair.genre, '|' ORDER BY pair.genre) AS GENRES,
+            movie.year AS YEAR
+        FROM item_movies AS movie
+        LEFT JOIN item_genres AS pair USING (movie_id)
+        GROUP BY movie.movie_id, movie.year
+        ORDER BY movie.movie_id
+        """
+    )
+    return PersonalizeDataset(name="items", rows=rows, schema=ITEMS_SCHEMA)

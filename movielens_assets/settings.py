@@ -1,0 +1,55 @@
+"""The environment variables that configure a deployment, read in one place."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SOURCE = PROJECT_ROOT / "samples" / "ml-latest-small"
+DEFAULT_OUTPUT = PROJECT_ROOT / "data"
+STORAGE_MODES = ("duckdb", "s3")
+
+
+class SettingsError(Exception):
+    """An environment variable holds a value the pipeline cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the release is read from, where outputs go, and which storage is used."""
+
+    storage: str
+    source_dir: str
+    output_dir: Path
+    max_reject_share: float
+
+    @property
+    def database(self) -> Path:
+        return self.output_dir / "movielens.duckdb"
+
+    @property
+    def personalize_dir(self) -> Path:
+        return self.output_dir / "personalize"
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        storage = os.environ.get("MOVIELENS_STORAGE", "duckdb").strip().lower() or "duckdb"
+        if storage not in STORAGE_MODES:
+            raise SettingsError(
+                f"MOVIELENS_STORAGE={storage!r} is not one of {', '.join(STORAGE_MODES)}."
+            )
+        share_text = os.environ.get("MOVIELENS_MAX_REJECT_SHARE", "0.01")
+        try:
+            share = float(share_text)
+        except ValueError:
+            share = -1.0
+        if not 0.0 <= share <= 1.0:
+            raise SettingsError(
+                f"MOVIELENS_MAX_REJECT_SHARE={share_text!r} must be a number from 0 to 1."
+            )
+        return cls(
+            storage=storage,
+            source_dir=os.environ.get("MOVIELENS_SOURCE_DIR") or str(DEFAULT_SOURCE),
+            output_dir=Path(os.environ.get("MOVIELENS_OUTPUT_DIR") or DEFAULT_OUTPUT),
+            max_reject_share=share,
+        )

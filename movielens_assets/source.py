@@ -1,0 +1,174 @@
+"""Where the release files come from, and the file-level facts we check before reading them.
+
+A release folder is either a local directory or an `s3://bucket/prefix` URI; S3 files are fetched
+to a local cache with boto3's managed transfer so DuckDB always reads a local file.
+"""
+
+import csv
+import hashlib
+import io
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from dagster import ConfigurableResource, ResourceDependency
+from dagster_aws.s3 import S3Resource
+from pydantic import Field, PrivateAttr
+
+from movielens_assets.release import ReleaseFile
+
+CHUNK_BYTES = 8 << 20
+# A newline followed by an empty line (LF or CRLF): the start of a blank line.
+BLANK_LINE = re.compile(rb"\n(?=\r?\n)")
+
+
+class ReleaseFileError(Exception):
+    """A problem with a whole file: missing, not a CSV, or a header we cannot map."""
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What a release file holds before any row is parsed."""
+
+    file_name: str
+    location: str
+    local_path: str
+    header: tuple[str, ...]
+    size_bytes: int
+    fingerprint: str
+    data_lines: int
+    blank_lines: tuple[int, ...]
+
+
+def read_header(path: Path, release_file: ReleaseFile) -> tuple[str, ...]:
+    """Return the header names of `path` in file order, or raise naming what is wrong.
+
+    Names are matched to the contract in any order; a BOM is ignored. A first line made of data
+    (a file without a header) fails here instead of being eaten as a header.
+    """
+    name = release_file.file_name
+    expected = ",".join(release_file.header_names)
+    with path.open("rb") as handle:
+        first_line = handle.readline(64 * 1024)
+    if not first_line:
+        raise ReleaseFileError(f"{name} line 1: the file is empty; expected the header {expected}")
+    try:
+        text = first_line.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise ReleaseFileError(
+            f"{name} line 1: not UTF-8 text (is it compressed, or not a CSV?); expected the "
+            f"header {expected}, found {first_line[:60]!r}"
+        ) from None
+    found = tuple(next(csv.reader(io.StringIO(text)), []))
+    missing = [header for header in release_file.header_names if header not in found]
+    unknown = [header for header in found if header not in release_file.header_names]
+    repeated = sorted({header for header in found if found.count(header) > 1})
+    if missing or unknown or repeated:
+        problems = []
+        if missing:
+            problems.append(f"missing column(s) {', '.join(missing)}")
+        if unknown:
+            problems.append(f"unknown column(s) {', '.join(unknown)}")
+        if repeated:
+            problems.append(f"repeated column(s) {', '.join(repeated)}")
+        raise ReleaseFileError(
+            f"{name} line 1: {'; '.join(problems)}. Expected the header {expected}, found "
+            f"{text[:200]}"
+        )
+    return found
+
+
+def measure(path: Path) -> tuple[int, str, int, tuple[int, ...]]:
+    """Stream `path` once: its size, SHA-256, number of data lines and blank line numbers.
+
+    Data lines are physical lines after the header; a last line without a newline counts.
+    """
+    digest = hashlib.sha256()
+    size = newlines = 0
+    blank_lines: list[int] = []
+    pending = last_byte = b""
+    with path.open("rb") as handle:
+        while True:
+            chunk = handle.read(CHUNK_BYTES)
+            digest.update(chunk)
+            size += len(chunk)
+            last_byte = chunk[-1:] or last_byte
+            data = pending + chunk
+            if not chunk and size and last_byte != b"\n":
+                data += b"\n"  # a last line without a newline is still a line
+            # Until the end, keep two bytes back so a blank line split across chunks is seen whole.
+            settled = len(data) if not chunk else max(len(data) - 2, 0)
+            counted = 0
+            for match in BLANK_LINE.finditer(data):
+                if match.start() >= settled:
+                    break
+                newlines += data.count(b"\n", counted, match.start() + 1)
+                counted = match.start() + 1
+                blank_lines.append(newlines + 1)
+            settled = max(settled, counted)
+            newlines += data.count(b"\n", counted, settled)
+            pending = data[settled:]
+            if not chunk:
+                break
+    return size, digest.hexdigest(), max(newlines - 1, 0), tuple(blank_lines)
+
+
+class ReleaseSource(ConfigurableResource):
+    """The MovieLens release folder the pipeline reads: a local directory or an s3:// URI."""
+
+    location: str = Field(description="Local directory or s3://bucket/prefix of the release.")
+    s3: ResourceDependency[S3Resource]
+    cache_dir: str = Field(
+        default="",
+        description="Where files from an s3:// release are downloaded; a temp dir when empty.",
+    )
+
+    _cache: Path | None = PrivateAttr(default=None)
+
+    def local_path(self, release_file: ReleaseFile) -> Path:
+        """Return a local path for the file, downloading it first when the release is on S3."""
+        if not self.location.startswith("s3://"):
+            path = Path(self.location) / release_file.file_name
+            if not path.is_file():
+                raise ReleaseFileError(
+                    f"{release_file.file_name}: not found at {path} (set MOVIELENS_SOURCE_DIR to "
+                    "a MovieLens release folder)"
+                )
+            return path
+        bucket, _, prefix = self.location.removeprefix("s3://").partition("/")
+        key = f"{prefix.rstrip('/')}/{release_file.file_name}".lstrip("/")
+        if self._cache is None:
+            root = Path(self.cache_dir) if self.cache_dir else Path(tempfile.mkdtemp())
+            root.mkdir(parents=True, exist_ok=True)
+            self._cache = root
+        target = self._cache / release_file.file_name
+        client = self.s3.get_client()
+        try:
+            client.download_file(bucket, key, str(target))
+        except Exception as error:
+            raise ReleaseFileError(
+                f"{release_file.file_name}: could not download s3://{bucket}/{key}: {error}"
+            ) from error
+        return target
+
+    def inspect(self, release_file: ReleaseFile) -> FileFacts:
+        """Check the file exists and its header maps to the contract; measure and fingerprint it."""
+        path = self.local_path(release_file)
+        header = read_header(path, release_file)
+        size, fingerprint, data_lines, blank_lines = measure(path)
+        location = (
+            f"{self.location.rstrip('/')}/{release_file.file_name}"
+            if self.location.startswith("s3://")
+            else str(path.resolve())
+        )
+        return FileFacts(
+            file_name=release_file.file_name,
+            location=location,
+            local_path=str(path),
+            header=header,
+            size_bytes=size,
+            fingerprint=fingerprint,
+            data_lines=data_lines,
+            blank_lines=blank_lines,
+        )
