@@ -9,22 +9,26 @@ from movielens_assets.seeded import genres, links, movies, ratings, tags, users
 from movielens_assets.settings import Settings
 from movielens_assets.storage import storage_resources
 
-settings = Settings.from_env()
 
-defs = Definitions(
-    assets=[
-        *raw_assets,
-        movies,
-        genres,
-        ratings,
-        tags,
-        links,
-        users,
-        interactions,
-        items,
-    ],
-    asset_checks=asset_checks,
-    resources=storage_resources(settings),
-    # One process per run: the DuckDB file has one writer, and steps skip process start-up.
-    executor=in_process_executor,
-)
+def build_definitions(settings: Settings) -> Definitions:
+    """The whole graph, with storage chosen by `settings.storage`."""
+    return Definitions(
+        assets=[
+            *raw_assets,
+            movies,
+            genres,
+            ratings,
+            tags,
+            links,
+            users,
+            interactions,
+            items,
+        ],
+        asset_checks=asset_checks,
+        resources=storage_resources(settings),
+        # One process per run: the DuckDB file has one writer, and steps skip process start-up.
+        executor=in_process_executor,
+    )
+
+
+defs = build_definitions(Settings.from_env())

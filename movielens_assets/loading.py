@@ -14,7 +14,7 @@ import duckdb
 from dagster import get_dagster_logger
 
 from movielens_assets.engine import DuckDBEngine, quote
-from movielens_assets.release import ReleaseFile
+from movielens_assets.release import Column, ReleaseFile
 from movielens_assets.source import FileFacts
 
 REJECT_COLUMNS = "file VARCHAR, line BIGINT, raw_line VARCHAR, reason VARCHAR, kind VARCHAR"
@@ -198,14 +198,25 @@ def classify(
     )
 
 
+def as_text(column: Column) -> str:
+    """A parsed value as text; epoch seconds read as DOUBLE print without a trailing `.0`."""
+    name = quote(column.name)
+    if column.name == "timestamp":
+        return (
+            f"CASE WHEN {name} = floor({name}) AND abs({name}) < 1e18 "
+            f"THEN CAST(CAST({name} AS BIGINT) AS VARCHAR) ELSE CAST({name} AS VARCHAR) END"
+        )
+    return f"CAST({name} AS VARCHAR)"
+
+
 def raw_line_sql(release_file: ReleaseFile) -> str:
     """Re-create a parsed row as a CSV line (quoted where needed) for the rejects table."""
     fields = ", ".join(
         f"""CASE
             WHEN {quote(column.name)} IS NULL THEN ''
-            WHEN regexp_matches(CAST({quote(column.name)} AS VARCHAR), '[",\\r\\n]')
-                THEN '"' || replace(CAST({quote(column.name)} AS VARCHAR), '"', '""') || '"'
-            ELSE CAST({quote(column.name)} AS VARCHAR)
+            WHEN regexp_matches({as_text(column)}, '[",\\r\\n]')
+                THEN '"' || replace({as_text(column)}, '"', '""') || '"'
+            ELSE {as_text(column)}
         END"""
         for column in release_file.columns
     )

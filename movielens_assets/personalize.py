@@ -61,6 +61,13 @@ class InteractionsConfig(Config):
     event_type: str = Field(
         default="rating", description="EVENT_TYPE written on every interaction."
     )
+    enforce_minimums: bool = Field(
+        default=True,
+        description=(
+            "Refuse to write a dataset below Personalize's training minimums. Turn off only to "
+            "export a small sample (a demo, a test); the check then warns instead."
+        ),
+    )
 
     @field_validator("event_type")
     @classmethod
@@ -72,7 +79,7 @@ class InteractionsConfig(Config):
         return value
 
 
-def minimums_result(engine: DuckDBEngine, ratings_view: str) -> AssetCheckResult:
+def minimums_result(engine: DuckDBEngine, ratings_view: str, enforce: bool) -> AssetCheckResult:
     """Count what Personalize counts (interactions after the >= 3 filter) against its minimums."""
     interactions, users, active_users = engine.rows(
         f"""
@@ -99,12 +106,13 @@ def minimums_result(engine: DuckDBEngine, ratings_view: str) -> AssetCheckResult
             f"{share:.2%} of users with at least 2 interactions, minimum "
             f"{MIN_ACTIVE_USER_SHARE:.0%}"
         )
+    outcome = "nothing written" if enforce else "written anyway, minimums not enforced"
     return AssetCheckResult(
         check_name="meets_personalize_minimums",
         passed=not problems,
-        severity=AssetCheckSeverity.ERROR,
+        severity=AssetCheckSeverity.ERROR if enforce else AssetCheckSeverity.WARN,
         description=(
-            "Too small for Amazon Personalize, nothing written: " + "; ".join(problems)
+            f"Too small for Amazon Personalize ({outcome}): {'; '.join(problems)}"
             if problems
             else "Meets Personalize's training minimums."
         ),
@@ -144,11 +152,13 @@ def interactions(
 ) -> Iterator[Output[PersonalizeDataset] | AssetCheckResult]:
     """Personalize interactions: one row per rating >= 3, at the rating's own epoch seconds."""
     ratings.create_view("interaction_ratings", replace=True)
-    minimums = minimums_result(engine, "interaction_ratings")
+    minimums = minimums_result(engine, "interaction_ratings", config.enforce_minimums)
     yield minimums
     if not minimums.passed:
-        context.log.error(minimums.description or "")
-        return
+        if config.enforce_minimums:
+            context.log.error(minimums.description or "")
+            return
+        context.log.warning(minimums.description or "")
     rows = engine.sql(
         """
         SELECT

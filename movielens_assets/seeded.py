@@ -19,7 +19,14 @@ from dagster import (
 )
 
 from movielens_assets.engine import DuckDBEngine
-from movielens_assets.loading import REJECT_COLUMNS, Duplicates, Loaded, Rule, load_release_file
+from movielens_assets.loading import (
+    REJECT_COLUMNS,
+    Duplicates,
+    Loaded,
+    Rule,
+    as_text,
+    load_release_file,
+)
 from movielens_assets.raw import facts_from
 from movielens_assets.release import LINKS, MOVIES, RATINGS, TAGS
 
@@ -99,7 +106,7 @@ EPOCH_RULES = (
     Rule(
         f"timestamp < 0 OR timestamp >= {LAST_PLAUSIBLE_SECOND}",
         "format('timestamp {} is not epoch seconds (outside 1970-2099; milliseconds?)', "
-        "CAST(timestamp AS DECIMAL(38, 0)))",
+        f"{as_text(RATINGS.column('timestamp'))})",
     ),
 )
 KNOWN_MOVIE = Rule("NOT known_movie", "'movieId not in movies.csv'")

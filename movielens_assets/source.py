@@ -61,6 +61,11 @@ def read_header(path: Path, release_file: ReleaseFile) -> tuple[str, ...]:
             f"header {expected}, found {first_line[:60]!r}"
         ) from None
     found = tuple(next(csv.reader(io.StringIO(text)), []))
+    if found and not set(found) & set(release_file.header_names):
+        raise ReleaseFileError(
+            f"{name} line 1: no header line. Expected the header {expected}, found {text[:200]} "
+            "(data, not column names)"
+        )
     missing = [header for header in release_file.header_names if header not in found]
     unknown = [header for header in found if header not in release_file.header_names]
     repeated = sorted({header for header in found if found.count(header) > 1})
