@@ -3,6 +3,7 @@
 from dagster import Definitions, in_process_executor
 
 from movielens_assets.checks import asset_checks
+from movielens_assets.jobs import checks_only
 from movielens_assets.personalize import interactions, items
 from movielens_assets.raw import raw_assets
 from movielens_assets.seeded import genres, links, movies, ratings, tags, users
@@ -25,6 +26,7 @@ def build_definitions(settings: Settings) -> Definitions:
             items,
         ],
         asset_checks=asset_checks,
+        jobs=[checks_only],
         resources=storage_resources(settings),
         # One process per run: the DuckDB file has one writer, and steps skip process start-up.
         executor=in_process_executor,
