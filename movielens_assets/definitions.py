@@ -1,6 +1,6 @@
 """The asset graph: raw files -> seeded tables -> Personalize datasets, with checks and storage."""
 
-from dagster import Definitions, in_process_executor
+from dagster import Definitions, in_process_executor, multiprocess_executor
 
 from movielens_assets.checks import asset_checks
 from movielens_assets.jobs import checks_only
@@ -28,8 +28,9 @@ def build_definitions(settings: Settings) -> Definitions:
         asset_checks=asset_checks,
         jobs=[checks_only],
         resources=storage_resources(settings),
-        # One process per run: the DuckDB file has one writer, and steps skip process start-up.
-        executor=in_process_executor,
+        # DuckDB: one process per run, as the file has one writer and steps skip process start-up.
+        # S3: each step reads its inputs from the bucket, so steps run in their own processes.
+        executor=multiprocess_executor if settings.storage == "s3" else in_process_executor,
     )
 
 

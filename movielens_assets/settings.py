@@ -22,6 +22,7 @@ class Settings:
     source_dir: str
     output_dir: Path
     max_reject_share: float
+    s3_prefix: str = "movielens"
 
     @property
     def database(self) -> Path:
@@ -52,4 +53,5 @@ class Settings:
             source_dir=os.environ.get("MOVIELENS_SOURCE_DIR") or str(DEFAULT_SOURCE),
             output_dir=Path(os.environ.get("MOVIELENS_OUTPUT_DIR") or DEFAULT_OUTPUT),
             max_reject_share=share,
+            s3_prefix=os.environ.get("MOVIELENS_S3_PREFIX", "movielens").strip("/"),
         )

@@ -11,6 +11,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dagster import ConfigurableResource, ResourceDependency
 from dagster_aws.s3 import S3Resource
@@ -119,6 +120,15 @@ def measure(path: Path) -> tuple[int, str, int, tuple[int, ...]]:
     return size, digest.hexdigest(), max(newlines - 1, 0), tuple(blank_lines)
 
 
+def s3_client(s3: Any) -> Any:
+    """The boto3 S3 client behind an `S3Resource` dependency.
+
+    Dagster resolves a nested partial `S3Resource` to the object it attaches to op contexts,
+    which is already the client; a fully configured one arrives as the resource itself.
+    """
+    return s3.get_client() if isinstance(s3, S3Resource) else s3
+
+
 class ReleaseSource(ConfigurableResource):
     """The MovieLens release folder the pipeline reads: a local directory or an s3:// URI."""
 
@@ -148,7 +158,7 @@ class ReleaseSource(ConfigurableResource):
             root.mkdir(parents=True, exist_ok=True)
             self._cache = root
         target = self._cache / release_file.file_name
-        client = self.s3.get_client()
+        client = s3_client(self.s3)
         try:
             client.download_file(bucket, key, str(target))
         except Exception as error:
