@@ -23,6 +23,7 @@ class Settings:
     output_dir: Path
     max_reject_share: float
     s3_prefix: str = "movielens"
+    lock_timeout_seconds: float = 30.0
 
     @property
     def database(self) -> Path:
@@ -39,19 +40,27 @@ class Settings:
             raise SettingsError(
                 f"MOVIELENS_STORAGE={storage!r} is not one of {', '.join(STORAGE_MODES)}."
             )
-        share_text = os.environ.get("MOVIELENS_MAX_REJECT_SHARE", "0.01")
-        try:
-            share = float(share_text)
-        except ValueError:
-            share = -1.0
-        if not 0.0 <= share <= 1.0:
-            raise SettingsError(
-                f"MOVIELENS_MAX_REJECT_SHARE={share_text!r} must be a number from 0 to 1."
-            )
         return cls(
             storage=storage,
             source_dir=os.environ.get("MOVIELENS_SOURCE_DIR") or str(DEFAULT_SOURCE),
             output_dir=Path(os.environ.get("MOVIELENS_OUTPUT_DIR") or DEFAULT_OUTPUT),
-            max_reject_share=share,
+            max_reject_share=number_from_env("MOVIELENS_MAX_REJECT_SHARE", 0.01, 0.0, 1.0),
+            lock_timeout_seconds=number_from_env(
+                "MOVIELENS_LOCK_TIMEOUT_SECONDS", 30.0, 0.0, 86_400.0
+            ),
             s3_prefix=os.environ.get("MOVIELENS_S3_PREFIX", "movielens").strip("/"),
         )
+
+
+def number_from_env(name: str, default: float, low: float, high: float) -> float:
+    """A number from the environment variable `name`, or `default`; outside [low, high] fails."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={text!r} must be a number from {low:g} to {high:g}.")
+    return value

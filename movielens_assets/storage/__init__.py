@@ -41,7 +41,11 @@ def storage_resources(settings: Settings) -> dict[str, Any]:
         }
     return {
         **shared,
-        "io_manager": DuckDBTableIOManager(engine=engine, database=str(settings.database)),
+        "io_manager": DuckDBTableIOManager(
+            engine=engine,
+            database=str(settings.database),
+            lock_timeout_seconds=settings.lock_timeout_seconds,
+        ),
         "dataset_io_manager": LocalDatasetIOManager(
             engine=engine, directory=str(settings.personalize_dir)
         ),
