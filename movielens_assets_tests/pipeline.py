@@ -1,5 +1,8 @@
 """Run the whole graph in-process on a release folder, as the tests need it."""
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -8,6 +11,8 @@ from dagster import DagsterInstance, ExecuteInProcessResult
 
 from movielens_assets.definitions import build_definitions
 from movielens_assets.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -64,3 +69,28 @@ def run_pipeline(
         run_config={"ops": {"interactions": {"config": {"enforce_minimums": enforce_minimums}}}},
     )
     return PipelineRun(result=result, output_dir=output_dir)
+
+
+def run_cli(
+    env: dict[str, str], *arguments: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`dagster asset materialize --select '*'` as a user runs it, from the repo root."""
+    command = [
+        str(Path(sys.executable).parent / "dagster"),
+        "asset",
+        "materialize",
+        "-m",
+        "movielens_assets",
+        "--select",
+        "*",
+        *arguments,
+    ]
+    return subprocess.run(
+        command,
+        cwd=REPO,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
