@@ -29,8 +29,14 @@ def build_definitions(settings: Settings) -> Definitions:
         jobs=[checks_only],
         resources=storage_resources(settings),
         # DuckDB: one process per run, as the file has one writer and steps skip process start-up.
-        # S3: each step reads its inputs from the bucket, so steps run in their own processes.
-        executor=multiprocess_executor if settings.storage == "s3" else in_process_executor,
+        # S3: each step reads its inputs from the bucket, so steps run in their own processes,
+        # forked from a server that has imported this package once (a spawned step would spend
+        # seconds importing it again).
+        executor=(
+            multiprocess_executor.configured({"start_method": {"forkserver": {}}})
+            if settings.storage == "s3"
+            else in_process_executor
+        ),
     )
 
 
