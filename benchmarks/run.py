@@ -160,7 +160,10 @@ def run_once(kind: str, release: Path, ratings: int, repeat: int) -> Measurement
         f"intermediate disk {intermediate / 2**20:6.0f} MiB",
         flush=True,
     )
-    shutil.rmtree(run_dir)
+    # Keep the log (per-step timings for profiling), drop the data.
+    for child in run_dir.iterdir():
+        if child.is_dir():
+            shutil.rmtree(child)
     return measurement
 
 
