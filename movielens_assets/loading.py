@@ -15,7 +15,7 @@ from dagster import get_dagster_logger
 
 from movielens_assets.engine import DuckDBEngine, quote
 from movielens_assets.release import Column, ReleaseFile
-from movielens_assets.source import FileFacts
+from movielens_assets.source import FileFacts, ReleaseFileError
 
 REJECT_COLUMNS = "file VARCHAR, line BIGINT, raw_line VARCHAR, reason VARCHAR, kind VARCHAR"
 
@@ -116,7 +116,14 @@ def parse(
         [facts.local_path],
     )
     table = f"parsed_{key}"
-    engine.stage(table, parsed)
+    try:
+        engine.stage(table, parsed)
+    except duckdb.Error as error:
+        # DuckDB stops on what it cannot frame at all (e.g. a quote or newline state it cannot
+        # leave); row-level problems never get here, they land in its rejects table.
+        raise ReleaseFileError(
+            f"{facts.file_name}: DuckDB could not read the file: {error}"
+        ) from None
     engine.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {quote(f"unparsed_{key}")} AS

@@ -5,12 +5,14 @@ line, raw line, reason, kind). genres, movie_genres and users are derived from t
 """
 
 from collections.abc import Iterator
+from typing import Any
 
 import duckdb
 from dagster import (
     AssetExecutionContext,
     AssetIn,
     AssetOut,
+    Failure,
     Output,
     TableColumn,
     TableSchema,
@@ -28,7 +30,8 @@ from movielens_assets.loading import (
     load_release_file,
 )
 from movielens_assets.raw import facts_from
-from movielens_assets.release import LINKS, MOVIES, RATINGS, TAGS
+from movielens_assets.release import LINKS, MOVIES, RATINGS, TAGS, ReleaseFile
+from movielens_assets.source import ReleaseFileError
 
 NO_GENRES = "(no genres listed)"
 # A trailing "(1995)", or a range with a hyphen or an en dash ("(1975-1979)", "(2007-)"):
@@ -189,6 +192,16 @@ def table_out(description: str, table_schema: TableSchema) -> AssetOut:
     )
 
 
+def load_or_fail(
+    engine: DuckDBEngine, release_file: ReleaseFile, raw: duckdb.DuckDBPyRelation, **options: Any
+) -> Loaded:
+    """Load a release file; a file DuckDB cannot read at all fails the step with its message."""
+    try:
+        return load_release_file(engine, release_file, facts_from(raw), **options)
+    except ReleaseFileError as error:
+        raise Failure(description=str(error), allow_retries=False) from None
+
+
 def typed(engine: DuckDBEngine, loaded: Loaded, key: str, select: str) -> duckdb.DuckDBPyRelation:
     """Apply a final SELECT (casts, trims) to the accepted rows of `loaded`."""
     loaded.rows.create_view(f"accepted_{key}", replace=True)
@@ -224,9 +237,7 @@ def movies(
     context: AssetExecutionContext, engine: DuckDBEngine, raw_movies: duckdb.DuckDBPyRelation
 ) -> Iterator[Output[duckdb.DuckDBPyRelation]]:
     """Parse movies.csv into movies and movie_genres; repeated movieIds keep the first line."""
-    loaded = load_release_file(
-        engine, MOVIES, facts_from(raw_movies), MOVIE_RULES, duplicates=FIRST_LINE_WINS
-    )
+    loaded = load_or_fail(engine, MOVIES, raw_movies, rules=MOVIE_RULES, duplicates=FIRST_LINE_WINS)
     accepted = engine.stage(
         "accepted_movies",
         typed(
@@ -290,11 +301,11 @@ def ratings(
     movies: duckdb.DuckDBPyRelation,
 ) -> Iterator[Output[duckdb.DuckDBPyRelation]]:
     """Parse ratings.csv; the latest timestamp wins per (user, movie), in any file order."""
-    loaded = load_release_file(
+    loaded = load_or_fail(
         engine,
         RATINGS,
-        facts_from(raw_ratings),
-        RATING_RULES,
+        raw_ratings,
+        rules=RATING_RULES,
         duplicates=LATEST_RATING_WINS,
         known_movies=movies,
     )
@@ -325,7 +336,7 @@ def tags(
     movies: duckdb.DuckDBPyRelation,
 ) -> Iterator[Output[duckdb.DuckDBPyRelation]]:
     """Parse tags.csv; every valid tag line is kept, repeats included."""
-    loaded = load_release_file(engine, TAGS, facts_from(raw_tags), TAG_RULES, known_movies=movies)
+    loaded = load_or_fail(engine, TAGS, raw_tags, rules=TAG_RULES, known_movies=movies)
     yield Output(
         typed(
             engine, loaded, "tags", "user_id, movie_id, tag, CAST(timestamp AS BIGINT) AS timestamp"
@@ -349,11 +360,11 @@ def links(
     movies: duckdb.DuckDBPyRelation,
 ) -> Iterator[Output[duckdb.DuckDBPyRelation]]:
     """Parse links.csv; imdbId stays text so its leading zeros survive."""
-    loaded = load_release_file(
+    loaded = load_or_fail(
         engine,
         LINKS,
-        facts_from(raw_links),
-        LINK_RULES,
+        raw_links,
+        rules=LINK_RULES,
         duplicates=FIRST_LINE_WINS,
         known_movies=movies,
     )

@@ -11,7 +11,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from dagster import ConfigurableResource, ResourceDependency
 from dagster_aws.s3 import S3Resource
@@ -85,13 +85,23 @@ def read_header(path: Path, release_file: ReleaseFile) -> tuple[str, ...]:
     return found
 
 
-def measure(path: Path) -> tuple[int, str, int, tuple[int, ...]]:
-    """Stream `path` once: its size, SHA-256, number of data lines and blank line numbers.
+class Measurement(NamedTuple):
+    """What one streaming pass over a file finds."""
+
+    size_bytes: int
+    fingerprint: str
+    data_lines: int
+    blank_lines: tuple[int, ...]
+    mixed_line_endings: bool
+
+
+def measure(path: Path) -> Measurement:
+    """Stream `path` once: size, SHA-256, data lines, blank line numbers, line-ending mix.
 
     Data lines are physical lines after the header; a last line without a newline counts.
     """
     digest = hashlib.sha256()
-    size = newlines = 0
+    size = newlines = crlf = 0
     blank_lines: list[int] = []
     pending = last_byte = b""
     with path.open("rb") as handle:
@@ -99,6 +109,7 @@ def measure(path: Path) -> tuple[int, str, int, tuple[int, ...]]:
             chunk = handle.read(CHUNK_BYTES)
             digest.update(chunk)
             size += len(chunk)
+            crlf += chunk.count(b"\r\n") + (last_byte == b"\r" and chunk[:1] == b"\n")
             last_byte = chunk[-1:] or last_byte
             data = pending + chunk
             if not chunk and size and last_byte != b"\n":
@@ -117,7 +128,28 @@ def measure(path: Path) -> tuple[int, str, int, tuple[int, ...]]:
             pending = data[settled:]
             if not chunk:
                 break
-    return size, digest.hexdigest(), max(newlines - 1, 0), tuple(blank_lines)
+    real_newlines = newlines - (1 if size and last_byte != b"\n" else 0)
+    return Measurement(
+        size_bytes=size,
+        fingerprint=digest.hexdigest(),
+        data_lines=max(newlines - 1, 0),
+        blank_lines=tuple(blank_lines),
+        mixed_line_endings=0 < crlf < real_newlines,
+    )
+
+
+def first_other_line_ending(path: Path) -> tuple[int, str, str]:
+    """The first line whose ending differs from the header's: (line, its ending, the header's)."""
+
+    def ending(line: bytes) -> str:
+        return "CRLF" if line.endswith(b"\r\n") else "LF"
+
+    with path.open("rb") as handle:
+        header = ending(handle.readline())
+        for number, line in enumerate(handle, start=2):
+            if line.endswith(b"\n") and ending(line) != header:
+                return number, ending(line), header
+    return 0, header, header
 
 
 def s3_client(s3: Any) -> Any:
@@ -171,7 +203,13 @@ class ReleaseSource(ConfigurableResource):
         """Check the file exists and its header maps to the contract; measure and fingerprint it."""
         path = self.local_path(release_file)
         header = read_header(path, release_file)
-        size, fingerprint, data_lines, blank_lines = measure(path)
+        measured = measure(path)
+        if measured.mixed_line_endings:
+            line, found, expected = first_other_line_ending(path)
+            raise ReleaseFileError(
+                f"{release_file.file_name} line {line}: ends in {found}, but the header line ends "
+                f"in {expected}; use one line ending for the whole file"
+            )
         location = (
             f"{self.location.rstrip('/')}/{release_file.file_name}"
             if self.location.startswith("s3://")
@@ -182,8 +220,8 @@ class ReleaseSource(ConfigurableResource):
             location=location,
             local_path=str(path),
             header=header,
-            size_bytes=size,
-            fingerprint=fingerprint,
-            data_lines=data_lines,
-            blank_lines=blank_lines,
+            size_bytes=measured.size_bytes,
+            fingerprint=measured.fingerprint,
+            data_lines=measured.data_lines,
+            blank_lines=measured.blank_lines,
         )

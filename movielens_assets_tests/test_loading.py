@@ -29,6 +29,21 @@ def engine() -> Iterator[DuckDBEngine]:
     resource.teardown_after_execution(context)
 
 
+def facts_for(path: Path) -> FileFacts:
+    """FileFacts for a local ratings file, as the raw asset would record them."""
+    measured = measure(path)
+    return FileFacts(
+        file_name="ratings.csv",
+        location=str(path),
+        local_path=str(path),
+        header=read_header(path, RATINGS),
+        size_bytes=measured.size_bytes,
+        fingerprint=measured.fingerprint,
+        data_lines=measured.data_lines,
+        blank_lines=measured.blank_lines,
+    )
+
+
 def physical_lines(data: bytes) -> list[bytes]:
     lines = data.split(b"\n")
     return lines[:-1] if data.endswith(b"\n") else lines
@@ -39,13 +54,16 @@ def physical_lines(data: bytes) -> list[bytes]:
 def test_measure_counts_lines_and_blank_lines_like_splitting(tmp_path_factory, data) -> None:
     path = tmp_path_factory.mktemp("measure") / "file.csv"
     path.write_bytes(data)
-    size, _, data_lines, blank_lines = measure(path)
+    measured = measure(path)
     lines = physical_lines(data)
-    assert size == len(data)
-    assert data_lines == max(len(lines) - 1, 0)
-    assert blank_lines == tuple(
+    terminated = lines if data.endswith(b"\n") else lines[:-1]
+    crlf = sum(1 for line in terminated if line.endswith(b"\r"))
+    assert measured.size_bytes == len(data)
+    assert measured.data_lines == max(len(lines) - 1, 0)
+    assert measured.blank_lines == tuple(
         number for number, line in enumerate(lines, start=1) if number > 1 and line in (b"", b"\r")
     )
+    assert measured.mixed_line_endings == (0 < crlf < len(terminated))
 
 
 @pytest.mark.parametrize(
@@ -172,17 +190,7 @@ def test_every_line_becomes_a_row_or_a_reason(
     data = HEADER.encode() + (b"\n" + body if lines else b"") + (b"\n" if final_newline else b"")
     path = tmp_path_factory.mktemp("ratings") / "ratings.csv"
     path.write_bytes(data)
-    size, fingerprint, data_lines, blank_lines = measure(path)
-    facts = FileFacts(
-        "ratings.csv",
-        str(path),
-        str(path),
-        read_header(path, RATINGS),
-        size,
-        fingerprint,
-        data_lines,
-        blank_lines,
-    )
+    facts = facts_for(path)
     known = engine.sql("SELECT unnest(?::BIGINT[]) AS movie_id", [list(KNOWN_MOVIES)])
     loaded = load_release_file(
         engine, RATINGS, facts, RATING_RULES, duplicates=LATEST_RATING_WINS, known_movies=known
@@ -191,7 +199,7 @@ def test_every_line_becomes_a_row_or_a_reason(
     set_aside = loaded.rejects.fetchall()
     kept, expected_aside = expected_outcome(lines)
 
-    assert len(rows) + len(set_aside) == data_lines == len(lines)
+    assert len(rows) + len(set_aside) == facts.data_lines == len(lines)
     assert {(user, movie): (rating, int(second)) for user, movie, rating, second in rows} == kept
     assert len(rows) == len(kept)
     columns = loaded.rejects.columns
@@ -206,17 +214,7 @@ def test_rejected_lines_keep_their_text(engine: DuckDBEngine, tmp_path: Path) ->
         f"{HEADER}\n1,1,4.0,964982703\n1,2,7.0,964982703\n1,3,4.0,964982703,x\n\n",
         encoding="utf-8",
     )
-    size, fingerprint, data_lines, blank_lines = measure(path)
-    facts = FileFacts(
-        "ratings.csv",
-        str(path),
-        str(path),
-        read_header(path, RATINGS),
-        size,
-        fingerprint,
-        data_lines,
-        blank_lines,
-    )
+    facts = facts_for(path)
     known = engine.sql("SELECT 1 AS movie_id UNION ALL SELECT 2 UNION ALL SELECT 3")
     loaded = load_release_file(engine, RATINGS, facts, RATING_RULES, known_movies=known)
     rejects = [row[1:] for row in loaded.rejects.fetchall()]
