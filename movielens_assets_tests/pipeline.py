@@ -47,17 +47,19 @@ class PipelineRun:
 
 
 def run_pipeline(
-    source_dir: Path,
+    source_dir: Path | str,
     output_dir: Path,
     max_reject_share: float = 0.01,
     enforce_minimums: bool = True,
+    storage: str = "duckdb",
 ) -> PipelineRun:
     """Materialise every asset (with its checks) from `source_dir` into `output_dir`.
 
-    Tiny releases need `enforce_minimums=False` to get an interactions file at all.
+    Tiny releases need `enforce_minimums=False` to get an interactions file at all. With
+    `storage="s3"` the bucket and endpoint come from the environment, as in a deployment.
     """
     settings = Settings(
-        storage="duckdb",
+        storage=storage,
         source_dir=str(source_dir),
         output_dir=output_dir,
         max_reject_share=max_reject_share,
