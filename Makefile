@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DAGSTER_HOME ?= $(CURDIR)/.dagster
+PORT ?= 3000
 export DAGSTER_HOME
 
 .PHONY: run test dev lint format clean
@@ -16,8 +17,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# An empty dagster.yaml: default (SQLite) storage in DAGSTER_HOME, without Dagster's warning.
 $(DAGSTER_HOME):
 	mkdir -p $(DAGSTER_HOME)
+	touch $(DAGSTER_HOME)/dagster.yaml
 
 run: $(VENV)/.installed | $(DAGSTER_HOME)
 	$(BIN)/dagster asset materialize -m movielens_assets --select '*'
@@ -28,8 +31,9 @@ test: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
+# The UI on http://127.0.0.1:$(PORT) (loopback only); history stays in $(DAGSTER_HOME).
 dev: $(VENV)/.installed | $(DAGSTER_HOME)
-	$(BIN)/dagster dev --host 127.0.0.1
+	$(BIN)/dagster dev --host 127.0.0.1 --port $(PORT)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -151,6 +151,20 @@ def stop_process_group(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
+@contextlib.contextmanager
+def interruptible_children() -> Iterator[None]:
+    """Let children started inside take Ctrl-C, even when this process was started ignoring it.
+
+    A shell starts background jobs with SIGINT ignored, children inherit that, and dagster dev maps
+    SIGTERM onto its SIGINT handling: it would then ignore both and only SIGKILL would stop it.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def wait_until_loaded(server: DagsterDev) -> list[str]:
     """Wait for /server_info to answer and the code location to load; return its asset names."""
     deadline = time.monotonic() + STARTUP_SECONDS
@@ -190,7 +204,7 @@ def dagster_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterDev
     env.pop("MOVIELENS_SOURCE_DIR", None)
     port = free_port()
     log = root / "dagster_dev.log"
-    with log.open("wb") as log_file:
+    with log.open("wb") as log_file, interruptible_children():
         process = subprocess.Popen(
             [str(DAGSTER), "dev", "--host", "127.0.0.1", "--port", str(port)],
             cwd=PROJECT_ROOT,
