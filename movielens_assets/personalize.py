@@ -16,6 +16,8 @@ from dagster import (
     Config,
     MetadataValue,
     Output,
+    TableColumn,
+    TableSchema,
     asset,
 )
 from pydantic import Field, field_validator
@@ -53,6 +55,40 @@ ITEMS_SCHEMA: dict[str, Any] = {
     ],
     "version": "1.0",
 }
+
+
+def dataset_columns(schema: dict[str, Any], descriptions: dict[str, str]) -> TableSchema:
+    """The CSV columns of a dataset, typed as its Avro schema types them, for the UI."""
+    return TableSchema(
+        columns=[
+            TableColumn(
+                field["name"],
+                "|".join(field["type"]) if isinstance(field["type"], list) else field["type"],
+                description=descriptions[field["name"]],
+            )
+            for field in schema["fields"]
+        ]
+    )
+
+
+INTERACTIONS_COLUMNS = dataset_columns(
+    INTERACTIONS_SCHEMA,
+    {
+        "USER_ID": "MovieLens userId, as text.",
+        "ITEM_ID": "MovieLens movieId, as text; one of the ITEM_IDs in items.",
+        "TIMESTAMP": "When the user rated the movie, in epoch seconds (not when it was loaded).",
+        "EVENT_TYPE": "The run's event_type (default rating), the same on every row.",
+        "EVENT_VALUE": "The rating: 3.0 to 5.0 in half steps.",
+    },
+)
+ITEMS_COLUMNS = dataset_columns(
+    ITEMS_SCHEMA,
+    {
+        "ITEM_ID": "MovieLens movieId, as text.",
+        "GENRES": "The movie's genres in alphabetical order, joined by '|'; empty when none.",
+        "YEAR": "Year from the end of the title; empty when the title has none.",
+    },
+)
 
 
 class InteractionsConfig(Config):
@@ -142,7 +178,10 @@ def minimums_result(engine: DuckDBEngine, ratings_view: str, enforce: bool) -> A
             ),
         )
     ],
-    metadata={"personalize_schema": MetadataValue.json(INTERACTIONS_SCHEMA)},
+    metadata={
+        "personalize_schema": MetadataValue.json(INTERACTIONS_SCHEMA),
+        "dagster/column_schema": INTERACTIONS_COLUMNS,
+    },
 )
 def interactions(
     context: AssetExecutionContext,
@@ -179,7 +218,10 @@ def interactions(
     group_name="personalize",
     kinds={"csv"},
     io_manager_key="dataset_io_manager",
-    metadata={"personalize_schema": MetadataValue.json(ITEMS_SCHEMA)},
+    metadata={
+        "personalize_schema": MetadataValue.json(ITEMS_SCHEMA),
+        "dagster/column_schema": ITEMS_COLUMNS,
+    },
 )
 def items(
     engine: DuckDBEngine,
