@@ -61,11 +61,28 @@ def read_header(path: Path, release_file: ReleaseFile) -> tuple[str, ...]:
             f"{name} line 1: not UTF-8 text (is it compressed, or not a CSV?); expected the "
             f"header {expected}, found {first_line[:60]!r}"
         ) from None
+    if not text:
+        raise ReleaseFileError(f"{name} line 1: no header line; expected the header {expected}")
+    if "\r" in text:
+        raise ReleaseFileError(
+            f"{name} line 1: a carriage return (CR) inside the line; lines must end in LF or CRLF "
+            f"(a file saved with old Mac line endings?). Expected the header {expected}"
+        )
     found = tuple(next(csv.reader(io.StringIO(text)), []))
-    if found and not set(found) & set(release_file.header_names):
+    if "," not in text and any(separator in text for separator in "\t;|"):
+        raise ReleaseFileError(
+            f"{name} line 1: no commas in the header; expected the comma-separated header "
+            f"{expected}, found {text[:200]} (tab- or semicolon-separated?)"
+        )
+    if not set(found) & set(release_file.header_names):
         raise ReleaseFileError(
             f"{name} line 1: no header line. Expected the header {expected}, found {text[:200]} "
             "(data, not column names)"
+        )
+    if found[-1] == "":
+        raise ReleaseFileError(
+            f"{name} line 1: the header ends in an empty column name (a trailing comma?). "
+            f"Expected the header {expected}, found {text[:200]}"
         )
     missing = [header for header in release_file.header_names if header not in found]
     unknown = [header for header in found if header not in release_file.header_names]
@@ -92,7 +109,7 @@ class Measurement(NamedTuple):
     fingerprint: str
     data_lines: int
     blank_lines: tuple[int, ...]
-    mixed_line_endings: bool
+    odd_line_endings: bool
 
 
 def measure(path: Path) -> Measurement:
@@ -101,7 +118,7 @@ def measure(path: Path) -> Measurement:
     Data lines are physical lines after the header; a last line without a newline counts.
     """
     digest = hashlib.sha256()
-    size = newlines = crlf = 0
+    size = newlines = crlf = carriage_returns = 0
     blank_lines: list[int] = []
     pending = last_byte = b""
     with path.open("rb") as handle:
@@ -110,6 +127,7 @@ def measure(path: Path) -> Measurement:
             digest.update(chunk)
             size += len(chunk)
             crlf += chunk.count(b"\r\n") + (last_byte == b"\r" and chunk[:1] == b"\n")
+            carriage_returns += chunk.count(b"\r")
             last_byte = chunk[-1:] or last_byte
             data = pending + chunk
             if not chunk and size and last_byte != b"\n":
@@ -134,22 +152,28 @@ def measure(path: Path) -> Measurement:
         fingerprint=digest.hexdigest(),
         data_lines=max(newlines - 1, 0),
         blank_lines=tuple(blank_lines),
-        mixed_line_endings=0 < crlf < real_newlines,
+        # Mixed LF and CRLF, or a CR that ends no line: DuckDB's reader cannot frame either.
+        odd_line_endings=0 < crlf < real_newlines or carriage_returns > crlf,
     )
 
 
-def first_other_line_ending(path: Path) -> tuple[int, str, str]:
-    """The first line whose ending differs from the header's: (line, its ending, the header's)."""
+def first_odd_line_ending(path: Path) -> tuple[int, str]:
+    """The first line whose ending is odd, and how: a CR inside it, or not the header's ending."""
 
     def ending(line: bytes) -> str:
         return "CRLF" if line.endswith(b"\r\n") else "LF"
 
     with path.open("rb") as handle:
-        header = ending(handle.readline())
+        header = handle.readline()
         for number, line in enumerate(handle, start=2):
-            if line.endswith(b"\n") and ending(line) != header:
-                return number, ending(line), header
-    return 0, header, header
+            if b"\r" in line.rstrip(b"\n").removesuffix(b"\r"):
+                return number, "a carriage return (CR) inside the line"
+            if line.endswith(b"\n") and ending(line) != ending(header):
+                return (
+                    number,
+                    f"ends in {ending(line)}, but the header line ends in {ending(header)}",
+                )
+    return 1, "a carriage return (CR) inside the line"
 
 
 def s3_client(s3: Any) -> Any:
@@ -177,6 +201,8 @@ class ReleaseSource(ConfigurableResource):
         """Return a local path for the file, downloading it first when the release is on S3."""
         if not self.location.startswith("s3://"):
             path = Path(self.location) / release_file.file_name
+            if path.exists() and not path.is_file():
+                raise ReleaseFileError(f"{release_file.file_name}: {path} is not a file")
             if not path.is_file():
                 raise ReleaseFileError(
                     f"{release_file.file_name}: not found at {path} (set MOVIELENS_SOURCE_DIR to "
@@ -204,11 +230,11 @@ class ReleaseSource(ConfigurableResource):
         path = self.local_path(release_file)
         header = read_header(path, release_file)
         measured = measure(path)
-        if measured.mixed_line_endings:
-            line, found, expected = first_other_line_ending(path)
+        if measured.odd_line_endings:
+            line, problem = first_odd_line_ending(path)
             raise ReleaseFileError(
-                f"{release_file.file_name} line {line}: ends in {found}, but the header line ends "
-                f"in {expected}; use one line ending for the whole file"
+                f"{release_file.file_name} line {line}: {problem}; lines must all end in LF or "
+                "all in CRLF"
             )
         location = (
             f"{self.location.rstrip('/')}/{release_file.file_name}"

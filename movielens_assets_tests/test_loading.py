@@ -14,7 +14,13 @@ from movielens_assets.engine import DuckDBEngine
 from movielens_assets.loading import load_release_file
 from movielens_assets.release import MOVIES, RATINGS
 from movielens_assets.seeded import LATEST_RATING_WINS, RATING_RULES
-from movielens_assets.source import FileFacts, ReleaseFileError, measure, read_header
+from movielens_assets.source import (
+    FileFacts,
+    ReleaseFileError,
+    first_odd_line_ending,
+    measure,
+    read_header,
+)
 
 KNOWN_MOVIES = (1, 2, 3, 4, 5)
 HEADER = "userId,movieId,rating,timestamp"
@@ -63,7 +69,8 @@ def test_measure_counts_lines_and_blank_lines_like_splitting(tmp_path_factory, d
     assert measured.blank_lines == tuple(
         number for number, line in enumerate(lines, start=1) if number > 1 and line in (b"", b"\r")
     )
-    assert measured.mixed_line_endings == (0 < crlf < len(terminated))
+    bare_cr = data.count(b"\r") > data.count(b"\r\n")
+    assert measured.odd_line_endings == (0 < crlf < len(terminated) or bare_cr)
 
 
 @pytest.mark.parametrize(
@@ -75,6 +82,10 @@ def test_measure_counts_lines_and_blank_lines_like_splitting(tmp_path_factory, d
         (b"movieId,title,genres,year\n", "unknown column(s) year"),
         (b"movieId,title,title,genres\n", "repeated column(s) title"),
         (b"1,Toy Story (1995),Comedy\n", "no header line"),
+        (b"\xef\xbb\xbf", "movies.csv line 1: no header line"),
+        (b"movieId\ttitle\tgenres\n", "no commas in the header"),
+        (b"movieId,title,genres,\n", "the header ends in an empty column name"),
+        (b"movieId,title,genres\r1,A (1995),Drama\r", "a carriage return (CR) inside the line"),
     ],
 )
 def test_file_level_problems_name_file_line_and_expectation(
@@ -87,6 +98,13 @@ def test_file_level_problems_name_file_line_and_expectation(
     assert message in str(raised.value)
     if content:
         assert "movieId,title,genres" in str(raised.value)
+
+
+def test_a_stray_carriage_return_is_found_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "movies.csv"
+    path.write_bytes(b"movieId,title,genres\n1,A (1995),Drama\n2,Carriage\rReturn (2000),Drama\n")
+    assert measure(path).odd_line_endings
+    assert first_odd_line_ending(path) == (3, "a carriage return (CR) inside the line")
 
 
 def test_header_is_matched_by_name_and_bom_ignored(tmp_path: Path) -> None:
