@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -54,6 +55,8 @@ class Measurement:
     peak_rss_bytes: int
     peak_intermediate_bytes: int
     dataset_bytes: int
+    cpu_seconds: float
+    load_before: float
 
 
 def tree_pids(root: int) -> list[int]:
@@ -95,9 +98,16 @@ def disk_bytes(folder: Path, excluded: Path) -> int:
     return total
 
 
+def cpu_of_children() -> float:
+    """User plus system CPU seconds of every child process this one has waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def measure(command: list[str], env: dict[str, str], run_dir: Path, datasets: Path) -> tuple:
-    """Run `command`; return wall seconds, peak tree RSS and peak intermediate disk bytes."""
+    """Run `command`; return wall and CPU seconds, peak tree RSS and peak intermediate disk."""
     log = (run_dir / "run.log").open("w")
+    cpu_before = cpu_of_children()
     started = time.monotonic()
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT)
     peaks = {"rss": 0, "disk": 0}
@@ -115,12 +125,13 @@ def measure(command: list[str], env: dict[str, str], run_dir: Path, datasets: Pa
     sampler.start()
     code = process.wait()
     seconds = time.monotonic() - started
+    cpu = cpu_of_children() - cpu_before
     sampler.join()
     log.close()
     peaks["disk"] = max(peaks["disk"], disk_bytes(run_dir, datasets))
     if code != 0:
         raise RuntimeError(f"{' '.join(command)} exited with {code}; see {run_dir / 'run.log'}")
-    return seconds, peaks["rss"], peaks["disk"]
+    return seconds, cpu, peaks["rss"], peaks["disk"]
 
 
 def release_for(ratings: int, seed: int) -> Path:
@@ -152,12 +163,14 @@ def run_once(kind: str, release: Path, ratings: int, repeat: int) -> Measurement
         dagster_cli = str(Path(sys.executable).parent / "dagster")
         command = [dagster_cli, "asset", "materialize", "-m", "movielens_assets", "--select", "*"]
     datasets = output / "personalize"
-    seconds, rss, intermediate = measure(command, env, run_dir, datasets)
+    load = os.getloadavg()[0]
+    seconds, cpu, rss, intermediate = measure(command, env, run_dir, datasets)
     written = sum(path.stat().st_size for path in datasets.glob("*.csv"))
-    measurement = Measurement(kind, ratings, repeat, seconds, rss, intermediate, written)
+    measurement = Measurement(kind, ratings, repeat, seconds, rss, intermediate, written, cpu, load)
     print(
-        f"{kind:8} {ratings:>12,} #{repeat}: {seconds:6.1f} s, peak RSS {rss / 2**20:6.0f} MiB, "
-        f"intermediate disk {intermediate / 2**20:6.0f} MiB",
+        f"{kind:8} {ratings:>12,} #{repeat}: {seconds:6.1f} s (CPU {cpu:6.1f} s), "
+        f"peak RSS {rss / 2**20:6.0f} MiB, intermediate disk {intermediate / 2**20:6.0f} MiB, "
+        f"load average before {load:.1f}",
         flush=True,
     )
     # Keep the log (per-step timings for profiling), drop the data.
