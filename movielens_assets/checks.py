@@ -23,10 +23,14 @@ from movielens_assets.datasets import PersonalizeDataset, markdown_table
 from movielens_assets.engine import DuckDBEngine
 from movielens_assets.personalize import MIN_RATING
 from movielens_assets.raw import facts_from
-from movielens_assets.seeded import GENRE_PATTERN, LAST_PLAUSIBLE_SECOND, NO_GENRES
+from movielens_assets.seeded import (
+    GENRE_PATTERN,
+    LAST_PLAUSIBLE_SECOND,
+    MAX_CATEGORICAL_LENGTH,
+    NO_GENRES,
+)
 
 MAX_ID_LENGTH = 256
-MAX_CATEGORICAL_LENGTH = 1_000
 SAMPLE_ROWS = 5
 
 
@@ -117,7 +121,7 @@ def build_file_checks(key: str) -> list[AssetChecksDefinition]:
         blocking=True,
         additional_ins={"raw": AssetIn(f"raw_{key}"), "rejects": AssetIn(f"{key}_rejects")},
         description=(
-            f"Rejected lines of {key}.csv stay within the allowed share "
+            f"Rejected and duplicate lines of {key}.csv stay within the allowed share "
             "(MOVIELENS_MAX_REJECT_SHARE, default 1%), so a broken file stops the run."
         ),
     )
@@ -130,28 +134,32 @@ def build_file_checks(key: str) -> list[AssetChecksDefinition]:
     ) -> AssetCheckResult:
         lines = facts_from(raw).data_lines
         register(engine, f"limit_{key}", rejects=rejects)
-        rejected = engine.scalar(
-            f"SELECT count(*) FROM limit_{key}_rejects WHERE kind = 'rejected'"
-        )
+        counted = f"SELECT * FROM limit_{key}_rejects WHERE kind IN ('rejected', 'duplicate')"
+        rejected = engine.scalar(f"SELECT count(*) FROM ({counted})")
         share = rejected / lines if lines else 0.0
         passed = share <= load_policy.max_reject_share
         return AssetCheckResult(
             passed=passed,
             severity=AssetCheckSeverity.ERROR,
             description=(
-                f"{rejected:,} of {lines:,} lines of {key}.csv rejected ({share:.2%}); the limit "
-                f"is {load_policy.max_reject_share:.2%}."
+                f"{rejected:,} of {lines:,} lines of {key}.csv rejected or duplicate "
+                f"({share:.2%}); the limit is {load_policy.max_reject_share:.2%}."
             ),
             metadata={
                 "rejected": rejected,
                 "data_lines": lines,
                 "share": share,
                 "limit": load_policy.max_reject_share,
-                "first rejected": MetadataValue.md(
+                "most common reasons": MetadataValue.md(
                     markdown_table(
-                        engine.sql(f"SELECT * FROM limit_{key}_rejects WHERE kind = 'rejected'")
+                        engine.sql(
+                            f"SELECT kind, reason, count(*) AS lines FROM ({counted}) "
+                            "GROUP BY ALL ORDER BY lines DESC, reason"
+                        ),
+                        limit=10,
                     )
                 ),
+                "first lines": MetadataValue.md(markdown_table(engine.sql(counted))),
             },
         )
 
@@ -267,6 +275,48 @@ def genres_are_names(
     )
 
 
+MOVIELENS_GENRES = (
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "IMAX",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
+)
+
+
+@asset_check(asset="genres", name="genres_in_movielens_list")
+def genres_in_movielens_list(
+    engine: DuckDBEngine, genres: duckdb.DuckDBPyRelation
+) -> AssetCheckResult:
+    """Warns about genre names outside the MovieLens list (a new genre, or `drama` for `Drama`)."""
+    register(engine, "listed", genres=genres)
+    return offenders_check(
+        engine,
+        [
+            (
+                "genres outside the MovieLens list",
+                "SELECT * FROM listed_genres WHERE genre NOT IN (SELECT unnest(?::VARCHAR[]))",
+                [list(MOVIELENS_GENRES)],
+            )
+        ],
+        severity=AssetCheckSeverity.WARN,
+    )
+
+
 @asset_check(
     asset="users",
     name="users_match_activity",
@@ -348,18 +398,21 @@ def interactions_match_ratings(
 
 
 @asset_check(
-    asset="interactions",
+    asset="items",
     name="interaction_ids_known",
     blocking=True,
-    additional_ins={"items": AssetIn("items"), "users": AssetIn("users")},
+    additional_ins={"interactions": AssetIn("interactions"), "users": AssetIn("users")},
 )
 def interaction_ids_known(
     engine: DuckDBEngine,
-    interactions: PersonalizeDataset,
     items: PersonalizeDataset,
+    interactions: PersonalizeDataset,
     users: duckdb.DuckDBPyRelation,
 ) -> AssetCheckResult:
-    """Every ITEM_ID is in items.csv and every USER_ID is in users."""
+    """Every ITEM_ID of interactions.csv is in items.csv and every USER_ID is in users.
+
+    It sits on items, which is written after interactions, so it checks the published pair.
+    """
     register(engine, "ids", interactions=interactions.rows, items=items.rows, users=users)
     return offenders_check(
         engine,
@@ -468,6 +521,7 @@ asset_checks: list[AssetChecksDefinition] = [
     build_key_check("users", ["user_id"]),
     *(build_known_movies_check(table) for table in ("ratings", "tags", "links", "movie_genres")),
     genres_are_names,
+    genres_in_movielens_list,
     users_match_activity,
     interactions_match_ratings,
     interaction_ids_known,

@@ -162,11 +162,29 @@ def minimums_result(engine: DuckDBEngine, ratings_view: str, enforce: bool) -> A
     )
 
 
+# The datasets wait for the whole seeded layer: a file that failed to load, or any blocking check
+# on a seeded table, stops both datasets, so a run never publishes one built from half a release.
+SEEDED_LAYER = [
+    "movies",
+    "movie_genres",
+    "genres",
+    "ratings",
+    "tags",
+    "links",
+    "users",
+    "movies_rejects",
+    "ratings_rejects",
+    "tags_rejects",
+    "links_rejects",
+]
+
+
 @asset(
     group_name="personalize",
     kinds={"csv"},
     io_manager_key="dataset_io_manager",
     output_required=False,
+    deps=[name for name in SEEDED_LAYER if name != "ratings"],
     check_specs=[
         AssetCheckSpec(
             "meets_personalize_minimums",
@@ -218,6 +236,12 @@ def interactions(
     group_name="personalize",
     kinds={"csv"},
     io_manager_key="dataset_io_manager",
+    # After interactions: when interactions is refused (too small, bad config, a failed blocking
+    # check), items.csv is left as it was too.
+    deps=[
+        *(name for name in SEEDED_LAYER if name not in ("movies", "movie_genres")),
+        "interactions",
+    ],
     metadata={
         "personalize_schema": MetadataValue.json(ITEMS_SCHEMA),
         "dagster/column_schema": ITEMS_COLUMNS,

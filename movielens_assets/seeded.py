@@ -39,6 +39,8 @@ NO_GENRES = "(no genres listed)"
 EN_DASH = "\u2013"
 YEAR_PATTERN = rf"\((\d{{4}})(?:\s*[-{EN_DASH}]\s*(?:\d{{4}})?)?\)$"
 GENRE_PATTERN = r"[A-Za-z][A-Za-z-]*"
+# Personalize's longest categorical value (GENRES is categorical).
+MAX_CATEGORICAL_LENGTH = 1_000
 # Whole seconds from 1970 up to 2100-01-01: anything larger is milliseconds or worse.
 LAST_PLAUSIBLE_SECOND = 4_102_444_800
 
@@ -124,6 +126,11 @@ MOVIE_RULES = (
         ))""",
         "format('genres \"{}\" holds a name that is not a genre', genres)",
     ),
+    Rule(
+        f"length(genres) > {MAX_CATEGORICAL_LENGTH}",
+        f"format('genres is {{}} characters long; Personalize allows {MAX_CATEGORICAL_LENGTH:,} "
+        "for a categorical value', length(genres))",
+    ),
 )
 RATING_RULES = (
     positive_id("user_id", "userId"),
@@ -166,6 +173,11 @@ LATEST_RATING_WINS = Duplicates(
         WHEN rating = first_value(rating) OVER winners
             AND timestamp = first_value(timestamp) OVER winners
         THEN format('exact duplicate of line {}', first_value(line) OVER winners)
+        WHEN timestamp = first_value(timestamp) OVER winners
+        THEN format(
+            'superseded by the higher rating on line {}, made at the same second',
+            first_value(line) OVER winners
+        )
         ELSE format('superseded by the later rating on line {}', first_value(line) OVER winners)
     END""",
 )

@@ -203,7 +203,7 @@ def test_05_under_the_default_reject_limit_the_run_stops(run_case: RunCase) -> N
     run = run_case("05-orphan-ratings-and-tags", max_reject_share=0.01)
     assert not run.result.success
     assert run.check_results()["ratings:rejects_within_limit"] is False
-    assert "3 of 11 lines of ratings.csv rejected" in failure_messages(run)
+    assert "3 of 11 lines of ratings.csv rejected or duplicate" in failure_messages(run)
     assert not (run.personalize_dir / "interactions.csv").exists()
 
 

@@ -33,7 +33,7 @@ def test_cli_exits_non_zero_when_a_blocking_check_fails(tmp_path: Path) -> None:
     completed = run_cli(cli_env(tmp_path, release))
     assert completed.returncode != 0
     assert "rejects_within_limit" in completed.stderr
-    assert "3 of 11 lines of ratings.csv rejected" in completed.stderr
+    assert "3 of 11 lines of ratings.csv rejected or duplicate" in completed.stderr
     assert not (tmp_path / "data" / "personalize" / "interactions.csv").exists()
 
 
@@ -44,3 +44,5 @@ def test_cli_names_the_missing_file(tmp_path: Path) -> None:
     completed = run_cli(cli_env(tmp_path, release))
     assert completed.returncode != 0
     assert f"links.csv: not found at {release / 'links.csv'}" in completed.stderr
+    for name in ("interactions.csv", "items.csv"):
+        assert not (tmp_path / "data" / "personalize" / name).exists()

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from movielens_assets.engine import DuckDBEngine
 from movielens_assets.loading import load_release_file
 from movielens_assets.release import MOVIES, RATINGS
-from movielens_assets.seeded import LATEST_RATING_WINS, RATING_RULES
+from movielens_assets.seeded import LATEST_RATING_WINS, MOVIE_RULES, RATING_RULES
 from movielens_assets.source import (
     FileFacts,
     ReleaseFileError,
@@ -242,3 +242,52 @@ def test_rejected_lines_keep_their_text(engine: DuckDBEngine, tmp_path: Path) ->
         (5, "", "blank line", "blank"),
     ]
     assert list(csv.reader(io.StringIO(rejects[1][1]))) == [["1", "3", "4.0", "964982703", "x"]]
+
+
+def test_a_tie_on_time_goes_to_the_higher_rating(engine: DuckDBEngine, tmp_path: Path) -> None:
+    path = tmp_path / "ratings.csv"
+    path.write_text(f"{HEADER}\n1,1,3.0,964982703\n1,1,4.0,964982703\n", encoding="utf-8")
+    known = engine.sql("SELECT 1 AS movie_id")
+    loaded = load_release_file(
+        engine,
+        RATINGS,
+        facts_for(path),
+        RATING_RULES,
+        duplicates=LATEST_RATING_WINS,
+        known_movies=known,
+    )
+    assert loaded.rows.fetchall() == [(1, 1, 4.0, 964982703.0)]
+    assert [row[1:] for row in loaded.rejects.fetchall()] == [
+        (
+            2,
+            "1,1,3.0,964982703",
+            "superseded by the higher rating on line 3, made at the same second",
+            "duplicate",
+        )
+    ]
+
+
+def test_genres_longer_than_personalize_allows_reject_the_movie(
+    engine: DuckDBEngine, tmp_path: Path
+) -> None:
+    path = tmp_path / "movies.csv"
+    genres = "|".join(["Drama"] * 200)
+    path.write_text(f"movieId,title,genres\n1,Long (2004),{genres}\n2,Short (2004),Drama\n")
+    measured = measure(path)
+    facts = FileFacts(
+        file_name="movies.csv",
+        location=str(path),
+        local_path=str(path),
+        header=read_header(path, MOVIES),
+        size_bytes=measured.size_bytes,
+        fingerprint=measured.fingerprint,
+        data_lines=measured.data_lines,
+        blank_lines=measured.blank_lines,
+    )
+    loaded = load_release_file(engine, MOVIES, facts, MOVIE_RULES)
+    assert [row[0] for row in loaded.rows.fetchall()] == [2]
+    [(line, reason)] = [(row[1], row[3]) for row in loaded.rejects.fetchall()]
+    assert line == 2
+    assert reason == (
+        "genres is 1199 characters long; Personalize allows 1,000 for a categorical value"
+    )

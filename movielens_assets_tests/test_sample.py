@@ -33,7 +33,7 @@ LINKS = read_rows("links.csv")
 def test_every_check_passed(sample_run: PipelineRun) -> None:
     assert sample_run.result.success
     results = sample_run.check_results()
-    assert len(results) == 30
+    assert len(results) == 31
     assert all(results.values()), {name for name, passed in results.items() if not passed}
 
 
