@@ -81,6 +81,19 @@ query Run($runId: ID!) {
   }
 }
 """
+RUN_ERRORS_QUERY = """
+query RunErrors($runId: ID!) {
+  logsForRun(runId: $runId) {
+    ... on EventConnection {
+      events {
+        __typename
+        ... on MessageEvent { message }
+        ... on ErrorEvent { error { message } }
+      }
+    }
+  }
+}
+"""
 ASSETS_QUERY = """
 query Assets {
   assetNodes {
@@ -117,6 +130,17 @@ class DagsterDev:
             body = json.load(response)
         assert not body.get("errors"), f"GraphQL errors: {body['errors']}"
         return body["data"]
+
+    def run_errors(self, run_id: str) -> str:
+        """The failure events of a run with their messages, for an assertion message."""
+        events = self.graphql(RUN_ERRORS_QUERY, {"runId": run_id})["logsForRun"].get("events", [])
+        return "\n".join(
+            f"{event['__typename']}: {event.get('message')} {event['error']['message']}"
+            if event.get("error")
+            else f"{event['__typename']}: {event.get('message')}"
+            for event in events
+            if event.get("error") or "Failure" in event["__typename"]
+        )
 
     def log_tail(self, lines: int = 40) -> str:
         text = self.log.read_text(encoding="utf-8", errors="replace")
@@ -261,7 +285,9 @@ def test_ui_serves_every_asset_of_the_definitions(asset_names: list[str]) -> Non
 def test_materialise_all_succeeds_with_row_counts_and_passing_checks(
     dagster_dev: DagsterDev, asset_names: list[str], materialise_all: MaterialiseAll
 ) -> None:
-    assert materialise_all.status == "SUCCESS", dagster_dev.log_tail()
+    assert materialise_all.status == "SUCCESS", (
+        f"{dagster_dev.run_errors(materialise_all.run_id)}\n{dagster_dev.log_tail()}"
+    )
     nodes = dagster_dev.graphql(ASSETS_QUERY)["assetNodes"]
 
     row_counts = {}
