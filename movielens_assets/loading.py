@@ -1,10 +1,12 @@
 """Reading one release file into typed rows and an account of every line that was set aside.
 
-DuckDB's CSV reader parses the file with fixed column types and keeps what it cannot parse in its
-rejects table (field count, quoting, encoding, type errors, each with its line number). Row rules
-(positive ids, half-star ratings, whole epoch seconds, known movies) and duplicate keys are applied
-in SQL afterwards. Line numbers for rows that pass the parser are costly (an ordered scan), so a
-file is first read without them and read again with them only when a rule or duplicate needs one.
+DuckDB's CSV reader splits the file into text fields and keeps what it cannot split in its rejects
+table (field count, quoting, encoding, each with its line number). Each field's text is then
+converted strictly in SQL: a number must be written as one (DuckDB's own casts would round `1.5`
+to 2 and read `1_0` as 10). Row rules (positive ids, plausible epoch seconds, known movies) and
+duplicate keys are applied after that. Line numbers for rows that pass the parser are costly (an
+ordered scan), so a file is first read without them and read again with them only when a rule or a
+duplicate needs one.
 """
 
 from collections.abc import Sequence
@@ -79,11 +81,59 @@ def sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+RATING_TEXTS = tuple(text for half in range(1, 11) for text in {f"{half / 2:.1f}", f"{half / 2:g}"})
+
+
+def conversion(column: Column) -> tuple[str, str]:
+    """SQL for one column: its typed value (NULL when malformed), and why it is malformed.
+
+    Numbers must be written plainly: an id is its digits as DuckDB would print them back, a rating
+    one of 0.5, 1.0 (or 1), ..., 5.0, and epoch seconds digits with at most a `.0` fraction (how
+    pandas writes an integer column that once held a NaN).
+    """
+    text = quote(column.header)
+    if column.kind == "text":
+        return text, "NULL"
+    if column.kind in ("id", "optional_id"):
+        value = f"TRY_CAST({text} AS BIGINT)"
+        plain = f"CAST({value} AS VARCHAR) = {text}"
+        expected = "a whole number"
+    elif column.kind == "rating":
+        allowed = ", ".join(sql_string(rating) for rating in sorted(set(RATING_TEXTS)))
+        value = f"TRY_CAST({text} AS DOUBLE)"
+        plain = f"{text} IN ({allowed})"
+        expected = "one of 0.5, 1.0, ..., 5.0"
+    elif column.kind == "seconds":
+        whole, fraction = f"split_part({text}, '.', 1)", f"split_part({text}, '.', 2)"
+        value = f"TRY_CAST({whole} AS BIGINT)"
+        plain = (
+            f"CAST({value} AS VARCHAR) = {whole} AND (NOT contains({text}, '.') OR "
+            f"({fraction} <> '' AND ltrim({fraction}, '0') = '' "
+            f"AND {text} = {whole} || '.' || {fraction}))"
+        )
+        expected = "whole epoch seconds"
+    else:
+        raise ValueError(f"unknown column kind {column.kind!r}")
+    empty = "NULL" if column.kind == "optional_id" else sql_string(f"{column.header} is empty")
+    malformed = (
+        f"CASE WHEN {text} IS NULL THEN {empty} WHEN NOT ({plain}) "
+        f"THEN format('{column.header} \"{{}}\" is not {expected}', {text}) END"
+    )
+    return f"CASE WHEN {plain} THEN {value} END", malformed
+
+
+def csv_field(text: str) -> str:
+    """SQL quoting a text value as one CSV field (quoted only when it has to be)."""
+    return f"""CASE
+        WHEN {text} IS NULL THEN ''
+        WHEN regexp_matches({text}, '[",\\r\\n]') THEN '"' || replace({text}, '"', '""') || '"'
+        ELSE {text}
+    END"""
+
+
 def csv_scan(release_file: ReleaseFile, header: Sequence[str]) -> str:
     """The read_csv call for a file whose header is `header` (names already checked)."""
-    columns = ", ".join(
-        f"{sql_string(name)}: {sql_string(release_file.column(name).read_as)}" for name in header
-    )
+    columns = ", ".join(f"{sql_string(name)}: 'VARCHAR'" for name in header)
     key = release_file.key
     return f"""read_csv(
         ?,
@@ -107,12 +157,19 @@ def parse(
     key = release_file.key
     engine.execute(f"DROP TABLE IF EXISTS {quote(f'rejects_{key}')}")
     engine.execute(f"DROP TABLE IF EXISTS {quote(f'rejects_{key}_scans')}")
-    canonical = ", ".join(
-        f"{quote(column.header)} AS {quote(column.name)}" for column in release_file.columns
-    )
+    conversions = {column.name: conversion(column) for column in release_file.columns}
+    typed = ", ".join(f"{value} AS {quote(name)}" for name, (value, _) in conversions.items())
+    malformed = ", ".join(reason for _, reason in conversions.values())
+    original = " || ',' || ".join(csv_field(quote(header)) for header in facts.header)
     ordinal = "row_number() OVER () AS ordinal, " if numbered else ""
     parsed = engine.sql(
-        f"SELECT {ordinal}{canonical} FROM {csv_scan(release_file, facts.header)}",
+        f"""
+        SELECT
+            {ordinal}{typed},
+            NULLIF(concat_ws('; ', {malformed}), '') AS malformed,
+            CASE WHEN malformed IS NOT NULL THEN {original} END AS malformed_line
+        FROM {csv_scan(release_file, facts.header)}
+        """,
         [facts.local_path],
     )
     table = f"parsed_{key}"
@@ -174,8 +231,11 @@ def number_lines(
 
 
 def reason_case(rules: Sequence[Rule]) -> str:
-    """A CASE expression giving the first broken rule's reason, NULL when every rule holds."""
-    branches = "\n".join(f"WHEN {rule.broken} THEN {rule.reason}" for rule in rules)
+    """The first reason a row is set aside: a malformed field, then the first broken rule."""
+    branches = "\n".join(
+        f"WHEN {rule.broken} THEN {rule.reason}"
+        for rule in (Rule("malformed IS NOT NULL", "malformed"), *rules)
+    )
     return f"CASE {branches} ELSE NULL END"
 
 
@@ -205,29 +265,12 @@ def classify(
     )
 
 
-def as_text(column: Column) -> str:
-    """A parsed value as text; epoch seconds read as DOUBLE print without a trailing `.0`."""
-    name = quote(column.name)
-    if column.name == "timestamp":
-        return (
-            f"CASE WHEN {name} = floor({name}) AND abs({name}) < 1e18 "
-            f"THEN CAST(CAST({name} AS BIGINT) AS VARCHAR) ELSE CAST({name} AS VARCHAR) END"
-        )
-    return f"CAST({name} AS VARCHAR)"
-
-
 def raw_line_sql(release_file: ReleaseFile) -> str:
-    """Re-create a parsed row as a CSV line (quoted where needed) for the rejects table."""
-    fields = ", ".join(
-        f"""CASE
-            WHEN {quote(column.name)} IS NULL THEN ''
-            WHEN regexp_matches({as_text(column)}, '[",\\r\\n]')
-                THEN '"' || replace({as_text(column)}, '"', '""') || '"'
-            ELSE {as_text(column)}
-        END"""
-        for column in release_file.columns
+    """The line for the rejects table: the original fields of a malformed row, else its values."""
+    fields = " || ',' || ".join(
+        csv_field(f"CAST({quote(column.name)} AS VARCHAR)") for column in release_file.columns
     )
-    return f"concat_ws(',', {fields})"
+    return f"coalesce(malformed_line, {fields})"
 
 
 def load_release_file(

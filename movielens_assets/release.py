@@ -5,11 +5,15 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a release file: its header name, our table name, and how DuckDB reads it."""
+    """One column of a release file: its header name, our table name, and what its text holds.
+
+    `kind` is one of: `id` (a whole number, required), `optional_id` (a whole number or empty),
+    `rating` (0.5 to 5.0 in half steps), `seconds` (whole epoch seconds), `text`.
+    """
 
     header: str
     name: str
-    read_as: str
+    kind: str
     description: str
 
 
@@ -35,16 +39,14 @@ class ReleaseFile:
 
 USER_ID = "MovieLens user id, a positive integer."
 MOVIE_ID = "MovieLens movie id, a positive integer."
-# Epoch seconds are read as DOUBLE so that `964983815.0` (pandas' way of writing an integer column
-# that once held a NaN) parses; a row rule then insists on whole, plausible seconds.
 EPOCH_SECONDS = "Seconds since 1970-01-01 UTC, as given in the file."
 
 MOVIES = ReleaseFile(
     key="movies",
     columns=(
-        Column("movieId", "movie_id", "BIGINT", MOVIE_ID),
-        Column("title", "title", "VARCHAR", "Title with the release year in parentheses."),
-        Column("genres", "genres", "VARCHAR", "Genres separated by '|'."),
+        Column("movieId", "movie_id", "id", MOVIE_ID),
+        Column("title", "title", "text", "Title with the release year in parentheses."),
+        Column("genres", "genres", "text", "Genres separated by '|'."),
     ),
     description="One line per movie.",
 )
@@ -52,10 +54,10 @@ MOVIES = ReleaseFile(
 RATINGS = ReleaseFile(
     key="ratings",
     columns=(
-        Column("userId", "user_id", "BIGINT", USER_ID),
-        Column("movieId", "movie_id", "BIGINT", MOVIE_ID),
-        Column("rating", "rating", "DOUBLE", "Stars from 0.5 to 5.0 in half steps."),
-        Column("timestamp", "timestamp", "DOUBLE", EPOCH_SECONDS),
+        Column("userId", "user_id", "id", USER_ID),
+        Column("movieId", "movie_id", "id", MOVIE_ID),
+        Column("rating", "rating", "rating", "Stars from 0.5 to 5.0 in half steps."),
+        Column("timestamp", "timestamp", "seconds", EPOCH_SECONDS),
     ),
     description="One line per rating of a movie by a user.",
 )
@@ -63,10 +65,10 @@ RATINGS = ReleaseFile(
 TAGS = ReleaseFile(
     key="tags",
     columns=(
-        Column("userId", "user_id", "BIGINT", USER_ID),
-        Column("movieId", "movie_id", "BIGINT", MOVIE_ID),
-        Column("tag", "tag", "VARCHAR", "Free text a user attached to a movie."),
-        Column("timestamp", "timestamp", "DOUBLE", EPOCH_SECONDS),
+        Column("userId", "user_id", "id", USER_ID),
+        Column("movieId", "movie_id", "id", MOVIE_ID),
+        Column("tag", "tag", "text", "Free text a user attached to a movie."),
+        Column("timestamp", "timestamp", "seconds", EPOCH_SECONDS),
     ),
     description="One line per tag a user applied to a movie.",
 )
@@ -74,9 +76,9 @@ TAGS = ReleaseFile(
 LINKS = ReleaseFile(
     key="links",
     columns=(
-        Column("movieId", "movie_id", "BIGINT", MOVIE_ID),
-        Column("imdbId", "imdb_id", "VARCHAR", "IMDb id digits, zero-padded as published."),
-        Column("tmdbId", "tmdb_id", "BIGINT", "TMDB id; empty when unknown."),
+        Column("movieId", "movie_id", "id", MOVIE_ID),
+        Column("imdbId", "imdb_id", "text", "IMDb id digits, zero-padded as published."),
+        Column("tmdbId", "tmdb_id", "optional_id", "TMDB id; empty when unknown."),
     ),
     description="One line per movie with its IMDb and TMDB ids.",
 )

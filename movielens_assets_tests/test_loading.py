@@ -237,7 +237,7 @@ def test_rejected_lines_keep_their_text(engine: DuckDBEngine, tmp_path: Path) ->
     loaded = load_release_file(engine, RATINGS, facts, RATING_RULES, known_movies=known)
     rejects = [row[1:] for row in loaded.rejects.fetchall()]
     assert rejects == [
-        (3, "1,2,7.0,964982703", "rating 7.0 is not one of 0.5, 1.0, ..., 5.0", "rejected"),
+        (3, "1,2,7.0,964982703", 'rating "7.0" is not one of 0.5, 1.0, ..., 5.0', "rejected"),
         (4, "1,3,4.0,964982703,x", "5 fields, expected 4", "rejected"),
         (5, "", "blank line", "blank"),
     ]
@@ -291,3 +291,34 @@ def test_genres_longer_than_personalize_allows_reject_the_movie(
     assert reason == (
         "genres is 1199 characters long; Personalize allows 1,000 for a categorical value"
     )
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("1.5,1,4.0,964982703", 'userId "1.5" is not a whole number'),
+        ("1_0,1,4.0,964982703", 'userId "1_0" is not a whole number'),
+        ("+1,1,4.0,964982703", 'userId "+1" is not a whole number'),
+        (" 1,1,4.0,964982703", 'userId " 1" is not a whole number'),
+        ("3,0x2,4.0,964982703", 'movieId "0x2" is not a whole number'),
+        ("17,2.5,4.0,964982703", 'movieId "2.5" is not a whole number'),
+        ("2,1,4_5,964982703", 'rating "4_5" is not one of 0.5, 1.0, ..., 5.0'),
+        ("2,1,NaN,964982703", 'rating "NaN" is not one of 0.5, 1.0, ..., 5.0'),
+        ("2,1,4.0,964_982_703", 'timestamp "964_982_703" is not whole epoch seconds'),
+        ("2,1,4.0,1e9", 'timestamp "1e9" is not whole epoch seconds'),
+        ("2,1,4.0,964982703.00000001", 'timestamp "964982703.00000001" is not whole epoch'),
+        ("2,1,4.0,964982703.5", 'timestamp "964982703.5" is not whole epoch seconds'),
+        ("2,1,,964982703", "rating is empty"),
+    ],
+)
+def test_numbers_must_be_written_plainly(
+    engine: DuckDBEngine, tmp_path: Path, line: str, reason: str
+) -> None:
+    path = tmp_path / "ratings.csv"
+    path.write_text(f"{HEADER}\n1,1,4.0,964982703\n{line}\n", encoding="utf-8")
+    known = engine.sql("SELECT unnest(range(1, 20)) AS movie_id")
+    loaded = load_release_file(engine, RATINGS, facts_for(path), RATING_RULES, known_movies=known)
+    assert loaded.rows.fetchall() == [(1, 1, 4.0, 964982703)]
+    [(number, raw_line, found, kind)] = [row[1:] for row in loaded.rejects.fetchall()]
+    assert (number, raw_line, kind) == (3, line, "rejected")
+    assert reason in found
