@@ -23,7 +23,7 @@ class Settings:
     output_dir: Path
     max_reject_share: float
     s3_prefix: str = "movielens"
-    lock_timeout_seconds: float = 30.0
+    lock_timeout_seconds: float = 120.0
 
     @property
     def database(self) -> Path:
@@ -46,7 +46,7 @@ class Settings:
             output_dir=Path(os.environ.get("MOVIELENS_OUTPUT_DIR") or DEFAULT_OUTPUT),
             max_reject_share=number_from_env("MOVIELENS_MAX_REJECT_SHARE", 0.01, 0.0, 1.0),
             lock_timeout_seconds=number_from_env(
-                "MOVIELENS_LOCK_TIMEOUT_SECONDS", 30.0, 0.0, 86_400.0
+                "MOVIELENS_LOCK_TIMEOUT_SECONDS", 120.0, 0.0, 86_400.0
             ),
             s3_prefix=os.environ.get("MOVIELENS_S3_PREFIX", "movielens").strip("/"),
         )
