@@ -1,16 +1,22 @@
 """The DuckDB engine every step computes in: one in-memory connection per process, spilling to disk.
 
 Asset code builds relations on this connection; IO managers attach storage to the same connection
-and persist those relations, so big tables never leave DuckDB.
+and persist those relations, so big tables never leave DuckDB. Intermediate tables are staged in a
+scratch database file that is deleted when the run ends.
 """
 
+import os
+import shutil
 import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import duckdb
 from dagster import ConfigurableResource, InitResourceContext
 from pydantic import Field, PrivateAttr
+
+WORK_CATALOG = "work"
 
 
 class DuckDBEngine(ConfigurableResource):
@@ -18,23 +24,48 @@ class DuckDBEngine(ConfigurableResource):
 
     memory_limit: str = Field(default="1GB", description="DuckDB memory_limit for one process.")
     threads: int = Field(default=0, description="DuckDB threads; 0 lets DuckDB use every core.")
-    temp_dir: str = Field(default="", description="Spill directory; a fresh temp dir when empty.")
+    temp_dir: str = Field(
+        default="",
+        description="Spill and scratch directory; when empty, a temp dir removed afterwards.",
+    )
 
     _connection: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+    _work_file: Path | None = PrivateAttr(default=None)
+    _owned_spill: Path | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
-        spill = self.temp_dir or tempfile.mkdtemp(prefix="movielens-duckdb-")
+        spill = Path(self.temp_dir or tempfile.mkdtemp(prefix="movielens-duckdb-"))
+        spill.mkdir(parents=True, exist_ok=True)
+        self._work_file = spill / f"work-{os.getpid()}-{id(self)}.duckdb"
         connection = duckdb.connect(":memory:")
         connection.execute("SET memory_limit = ?", [self.memory_limit])
-        connection.execute("SET temp_directory = ?", [spill])
+        connection.execute("SET temp_directory = ?", [str(spill)])
         if self.threads:
             connection.execute("SET threads = ?", [self.threads])
+        # Staged tables go to a scratch database file, not to memory: written compressed, a
+        # 25M-row ratings table takes about 180 MB of disk instead of 800 MB of buffer pool,
+        # and the queries that follow spill less and scan faster.
+        path = str(self._work_file).replace("'", "''")
+        connection.execute(f"ATTACH '{path}' AS {WORK_CATALOG}")
+        # Views and ad-hoc objects stay in memory; bare names also find the staged tables.
+        connection.execute(f"SET search_path = 'memory.main,{WORK_CATALOG}.main'")
+        self._owned_spill = None if self.temp_dir else spill
         self._connection = connection
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+        if self._work_file is not None:
+            for leftover in (
+                self._work_file,
+                self._work_file.with_name(self._work_file.name + ".wal"),
+            ):
+                leftover.unlink(missing_ok=True)
+            self._work_file = None
+        if self._owned_spill is not None:
+            shutil.rmtree(self._owned_spill, ignore_errors=True)
+            self._owned_spill = None
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -59,12 +90,13 @@ class DuckDBEngine(ConfigurableResource):
         return self.rows(query, params)[0][0]
 
     def stage(self, name: str, relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
-        """Compute `relation` once into a temp table `name` and return a relation over it."""
+        """Compute `relation` once into the scratch table `name`; return a relation over it."""
         view = f"{name}__source"
         relation.create_view(view, replace=True)
-        self.execute(f"CREATE OR REPLACE TEMP TABLE {quote(name)} AS SELECT * FROM {quote(view)}")
+        table = f"{WORK_CATALOG}.main.{quote(name)}"
+        self.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {quote(view)}")
         self.execute(f"DROP VIEW {quote(view)}")
-        return self.sql(f"SELECT * FROM {quote(name)}")
+        return self.sql(f"SELECT * FROM {table}")
 
 
 def quote(identifier: str) -> str:
