@@ -196,8 +196,10 @@ def load_or_fail(
     engine: DuckDBEngine, release_file: ReleaseFile, raw: duckdb.DuckDBPyRelation, **options: Any
 ) -> Loaded:
     """Load a release file; a file DuckDB cannot read at all fails the step with its message."""
+    facts = facts_from(raw)
     try:
-        return load_release_file(engine, release_file, facts_from(raw), **options)
+        with engine.reporting_progress(release_file.file_name, facts.data_lines):
+            return load_release_file(engine, release_file, facts, **options)
     except ReleaseFileError as error:
         raise Failure(description=str(error), allow_retries=False) from None
 
