@@ -20,6 +20,8 @@ from pathlib import Path
 
 import duckdb
 
+from movielens_assets.release import MOVIELENS_GENRES, NO_GENRES
+
 ML25M_RATINGS = 25_000_095
 ML25M_USERS = 162_541
 ML25M_MOVIES = 62_423
@@ -35,28 +37,6 @@ MAX_CATALOGUE_SHARE = 0.5
 # Unix seconds: 1995-01-09 and 2019-11-21, the span of ml-25m.
 FIRST_SECOND = 789_652_009
 LAST_SECOND = 1_574_327_703
-GENRES = (
-    "Action",
-    "Adventure",
-    "Animation",
-    "Children",
-    "Comedy",
-    "Crime",
-    "Documentary",
-    "Drama",
-    "Fantasy",
-    "Film-Noir",
-    "Horror",
-    "IMAX",
-    "Musical",
-    "Mystery",
-    "Romance",
-    "Sci-Fi",
-    "Thriller",
-    "War",
-    "Western",
-)
-NO_GENRES = "(no genres listed)"
 TITLE_WORDS = [
     "Night",
     "Day",
@@ -232,7 +212,7 @@ def movie_genres(rng: random.Random) -> str:
     """One to four distinct genres joined by '|', or the placeholder for about 1% of movies."""
     if rng.random() < 0.01:
         return NO_GENRES
-    return "|".join(rng.sample(GENRES, rng.randint(1, 4)))
+    return "|".join(rng.sample(MOVIELENS_GENRES, rng.randint(1, 4)))
 
 
 def write_ratings_and_tags(

@@ -23,6 +23,7 @@ from movielens_assets.datasets import PersonalizeDataset, markdown_table
 from movielens_assets.engine import DuckDBEngine
 from movielens_assets.personalize import MIN_RATING
 from movielens_assets.raw import facts_from
+from movielens_assets.release import MOVIELENS_GENRES
 from movielens_assets.seeded import (
     GENRE_PATTERN,
     LAST_PLAUSIBLE_SECOND,
@@ -273,29 +274,6 @@ def genres_are_names(
             ),
         ],
     )
-
-
-MOVIELENS_GENRES = (
-    "Action",
-    "Adventure",
-    "Animation",
-    "Children",
-    "Comedy",
-    "Crime",
-    "Documentary",
-    "Drama",
-    "Fantasy",
-    "Film-Noir",
-    "Horror",
-    "IMAX",
-    "Musical",
-    "Mystery",
-    "Romance",
-    "Sci-Fi",
-    "Thriller",
-    "War",
-    "Western",
-)
 
 
 @asset_check(asset="genres", name="genres_in_movielens_list")

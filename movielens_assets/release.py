@@ -84,3 +84,27 @@ LINKS = ReleaseFile(
 )
 
 RELEASE_FILES: tuple[ReleaseFile, ...] = (MOVIES, RATINGS, TAGS, LINKS)
+
+# The genres MovieLens releases use; `(no genres listed)` marks a movie without any.
+MOVIELENS_GENRES: tuple[str, ...] = (
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "IMAX",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
+)
+NO_GENRES = "(no genres listed)"

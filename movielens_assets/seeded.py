@@ -29,10 +29,9 @@ from movielens_assets.loading import (
     load_release_file,
 )
 from movielens_assets.raw import facts_from
-from movielens_assets.release import LINKS, MOVIES, RATINGS, TAGS, ReleaseFile
+from movielens_assets.release import LINKS, MOVIES, NO_GENRES, RATINGS, TAGS, ReleaseFile
 from movielens_assets.source import ReleaseFileError
 
-NO_GENRES = "(no genres listed)"
 # A trailing "(1995)", or a range with a hyphen or an en dash ("(1975-1979)", "(2007-)"):
 # the first year counts.
 EN_DASH = "\u2013"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from movielens_assets.engine import DuckDBEngine
 from movielens_assets.loading import load_release_file
-from movielens_assets.release import MOVIES, RATINGS
+from movielens_assets.release import MOVIES, RATINGS, ReleaseFile
 from movielens_assets.seeded import LATEST_RATING_WINS, MOVIE_RULES, RATING_RULES
 from movielens_assets.source import (
     FileFacts,
@@ -35,14 +35,14 @@ def engine() -> Iterator[DuckDBEngine]:
     resource.teardown_after_execution(context)
 
 
-def facts_for(path: Path) -> FileFacts:
-    """FileFacts for a local ratings file, as the raw asset would record them."""
+def facts_for(path: Path, release_file: ReleaseFile = RATINGS) -> FileFacts:
+    """FileFacts for a local release file, as the raw asset would record them."""
     measured = measure(path)
     return FileFacts(
-        file_name="ratings.csv",
+        file_name=release_file.file_name,
         location=str(path),
         local_path=str(path),
-        header=read_header(path, RATINGS),
+        header=read_header(path, release_file),
         size_bytes=measured.size_bytes,
         fingerprint=measured.fingerprint,
         data_lines=measured.data_lines,
@@ -273,18 +273,7 @@ def test_genres_longer_than_personalize_allows_reject_the_movie(
     path = tmp_path / "movies.csv"
     genres = "|".join(["Drama"] * 200)
     path.write_text(f"movieId,title,genres\n1,Long (2004),{genres}\n2,Short (2004),Drama\n")
-    measured = measure(path)
-    facts = FileFacts(
-        file_name="movies.csv",
-        location=str(path),
-        local_path=str(path),
-        header=read_header(path, MOVIES),
-        size_bytes=measured.size_bytes,
-        fingerprint=measured.fingerprint,
-        data_lines=measured.data_lines,
-        blank_lines=measured.blank_lines,
-    )
-    loaded = load_release_file(engine, MOVIES, facts, MOVIE_RULES)
+    loaded = load_release_file(engine, MOVIES, facts_for(path, MOVIES), MOVIE_RULES)
     assert [row[0] for row in loaded.rows.fetchall()] == [2]
     [(line, reason)] = [(row[1], row[3]) for row in loaded.rejects.fetchall()]
     assert line == 2
