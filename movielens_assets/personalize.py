@@ -226,6 +226,9 @@ def interactions(
             rating AS EVENT_VALUE
         FROM interaction_ratings
         WHERE rating >= ?
+        -- (user, movie) is the ratings key: a total order, so every run writes the same bytes
+        -- whatever order the engine's threads produced the rows in.
+        ORDER BY user_id, movie_id
         """,
         [config.event_type, MIN_RATING],
     )
