@@ -20,15 +20,19 @@ class PipelineRun:
     """A finished in-process run and where it wrote."""
 
     result: ExecuteInProcessResult
-    output_dir: Path
+    settings: Settings
+
+    @property
+    def output_dir(self) -> Path:
+        return self.settings.output_dir
 
     @property
     def database(self) -> Path:
-        return self.output_dir / "movielens.duckdb"
+        return self.settings.database
 
     @property
     def personalize_dir(self) -> Path:
-        return self.output_dir / "personalize"
+        return self.settings.personalize_dir
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
         """Rows of `sql` against the seeded tables, read-only."""
@@ -70,7 +74,7 @@ def run_pipeline(
         raise_on_error=False,
         run_config={"ops": {"interactions": {"config": {"enforce_minimums": enforce_minimums}}}},
     )
-    return PipelineRun(result=result, output_dir=output_dir)
+    return PipelineRun(result=result, settings=settings)
 
 
 def run_cli(
