@@ -1,21 +1,28 @@
-"""Asset checks: every line accounted for, keys unique and known, datasets fit for Personalize.
+"""Asset checks, run as one step per checked table: every line accounted for, keys unique and
+known, datasets fit for Personalize.
 
 ERROR checks are blocking where a failure means a wrong dataset would ship; WARN checks point a
 human at set-aside lines. Every result carries its numbers and the first offending rows.
+
+The checks of one table share a step (a `multi_asset_check`), so a run pays Dagster's per-step
+bookkeeping nine times rather than once per check, and the checks of the 20M-row interactions file
+share one read of it.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
 from dagster import (
+    AssetCheckExecutionContext,
     AssetCheckResult,
     AssetChecksDefinition,
     AssetCheckSeverity,
+    AssetCheckSpec,
     AssetIn,
     ConfigurableResource,
     MetadataValue,
-    asset_check,
+    multi_asset_check,
 )
 from pydantic import Field
 
@@ -43,286 +50,345 @@ class LoadPolicy(ConfigurableResource):
     )
 
 
-def register(engine: DuckDBEngine, prefix: str, **relations: duckdb.DuckDBPyRelation) -> None:
-    """Make each relation queryable as the view `<prefix>_<name>`."""
-    for name, relation in relations.items():
-        relation.create_view(f"{prefix}_{name}", replace=True)
+@dataclass(frozen=True)
+class Verdict:
+    """What one check found: pass or fail, a sentence, and the numbers behind it."""
+
+    passed: bool
+    description: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CheckRun:
+    """The inputs of one checks step, shared by its checks, with results worth computing once."""
+
+    engine: DuckDBEngine
+    policy: LoadPolicy
+    step: str
+    inputs: Mapping[str, Any]
+    computed: dict[str, Any] = field(default_factory=dict)
+
+    def view(self, name: str) -> str:
+        """Register input `name` (a table, or a dataset's rows) as a view; return the view name."""
+        value = self.inputs[name]
+        relation = value.rows if isinstance(value, PersonalizeDataset) else value
+        view = f"{self.step}_{name}"
+        relation.create_view(view, replace=True)
+        return view
+
+    def once(self, key: str, compute: Callable[[], Any]) -> Any:
+        """`compute()`, evaluated at most once per step however many checks ask for it."""
+        if key not in self.computed:
+            self.computed[key] = compute()
+        return self.computed[key]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of a step: the input it targets, the inputs it also reads, and its logic."""
+
+    name: str
+    target: str
+    description: str
+    evaluate: Callable[[CheckRun], Verdict]
+    uses: tuple[str, ...] = ()
+    severity: AssetCheckSeverity = AssetCheckSeverity.ERROR
+
+
+def checks_step(
+    name: str, inputs: Mapping[str, str], checks: Sequence[Check]
+) -> AssetChecksDefinition:
+    """One step running `checks`; `inputs` maps input names to asset names.
+
+    ERROR checks are blocking. The step can run any subset of its checks (the UI and
+    `checks_only` may select a single one).
+    """
+    specs = {
+        check.name: AssetCheckSpec(
+            check.name,
+            asset=inputs[check.target],
+            description=check.description,
+            blocking=check.severity == AssetCheckSeverity.ERROR,
+            additional_deps=[inputs[used] for used in check.uses],
+        )
+        for check in checks
+    }
+
+    @multi_asset_check(
+        name=name,
+        specs=list(specs.values()),
+        ins={input_name: AssetIn(asset) for input_name, asset in inputs.items()},
+        can_subset=True,
+        required_resource_keys={"engine", "load_policy"},
+    )
+    def run_checks(
+        context: AssetCheckExecutionContext, **loaded: Any
+    ) -> Iterator[AssetCheckResult]:
+        run = CheckRun(
+            engine=context.resources.engine,
+            policy=context.resources.load_policy,
+            step=name,
+            inputs=loaded,
+        )
+        for check in checks:
+            spec = specs[check.name]
+            if spec.key not in context.selected_asset_check_keys:
+                continue
+            verdict = check.evaluate(run)
+            yield AssetCheckResult(
+                asset_key=spec.asset_key,
+                check_name=check.name,
+                passed=verdict.passed,
+                severity=check.severity,
+                description=verdict.description,
+                metadata=verdict.metadata,
+            )
+
+    return run_checks
 
 
 Query = tuple[str, str] | tuple[str, str, list[Any]]
 
 
-def offenders_check(
-    engine: DuckDBEngine,
-    queries: Sequence[Query],
-    severity: AssetCheckSeverity = AssetCheckSeverity.ERROR,
-    metadata: dict[str, Any] | None = None,
-) -> AssetCheckResult:
+def offenders(
+    engine: DuckDBEngine, queries: Sequence[Query], metadata: dict[str, Any] | None = None
+) -> Verdict:
     """Pass when every query `(label, SQL[, params])` returns no rows; report counts and samples."""
     failures = []
     results: dict[str, Any] = dict(metadata or {})
     for label, query, *params in queries:
         values = params[0] if params else None
-        offenders = engine.sql(query, values)
         count = engine.scalar(f"SELECT count(*) FROM ({query})", values)
         results[label] = count
         if count:
             failures.append(f"{label}: {count:,}")
-            results[f"{label} (first rows)"] = MetadataValue.md(
-                markdown_table(offenders, SAMPLE_ROWS)
-            )
-    return AssetCheckResult(
+            results[f"{label} (first rows)"] = sample(engine, query, values)
+    return Verdict(
         passed=not failures,
-        severity=severity,
         description="; ".join(failures) if failures else "No offending rows.",
         metadata=results,
     )
 
 
-def build_file_checks(key: str) -> list[AssetChecksDefinition]:
-    """Checks on a table loaded from one release file and on its rejects."""
-    table = "movies" if key == "movies" else key
+def sample(engine: DuckDBEngine, query: str, params: Sequence[Any] | None = None) -> Any:
+    """The first rows of `query` as a markdown table for the UI."""
+    return MetadataValue.md(markdown_table(engine.sql(query, params), SAMPLE_ROWS))
 
-    @asset_check(
-        asset=table,
-        name="rows_accounted_for",
-        blocking=True,
-        additional_ins={"raw": AssetIn(f"raw_{key}"), "rejects": AssetIn(f"{key}_rejects")},
+
+# Checks on a table loaded from one release file, and on its rejects.
+
+
+def data_lines(run: CheckRun) -> int:
+    return facts_from(run.inputs["raw"]).data_lines
+
+
+def rows_accounted_for(run: CheckRun) -> Verdict:
+    file_name = facts_from(run.inputs["raw"]).file_name
+    lines = data_lines(run)
+    rows = run.engine.scalar(f"SELECT count(*) FROM {run.view('table')}")
+    set_aside = run.engine.scalar(f"SELECT count(*) FROM {run.view('rejects')}")
+    missing = lines - rows - set_aside
+    return Verdict(
+        passed=missing == 0,
         description=(
-            f"Every data line of {key}.csv is a row of {table} or a line of {key}_rejects."
+            f"{lines:,} data lines = {rows:,} rows + {set_aside:,} set aside."
+            if missing == 0
+            else f"{file_name} has {lines:,} data lines but {rows:,} rows + {set_aside:,} set "
+            f"aside = {rows + set_aside:,}: {abs(missing):,} lines unaccounted for (a quoted "
+            "field spanning lines, or an unclosed quote swallowing the lines after it)."
         ),
+        metadata={"data_lines": lines, "rows": rows, "set_aside": set_aside},
     )
-    def rows_accounted_for(
-        engine: DuckDBEngine,
-        loaded: duckdb.DuckDBPyRelation,
-        raw: duckdb.DuckDBPyRelation,
-        rejects: duckdb.DuckDBPyRelation,
-    ) -> AssetCheckResult:
-        lines = facts_from(raw).data_lines
-        register(engine, f"accounted_{key}", loaded=loaded, rejects=rejects)
-        rows = engine.scalar(f"SELECT count(*) FROM accounted_{key}_loaded")
-        set_aside = engine.scalar(f"SELECT count(*) FROM accounted_{key}_rejects")
-        missing = lines - rows - set_aside
-        return AssetCheckResult(
-            passed=missing == 0,
-            severity=AssetCheckSeverity.ERROR,
-            description=(
-                f"{lines:,} data lines = {rows:,} rows + {set_aside:,} set aside."
-                if missing == 0
-                else f"{key}.csv has {lines:,} data lines but {rows:,} rows + {set_aside:,} set "
-                f"aside = {rows + set_aside:,}: {abs(missing):,} lines unaccounted for (a quoted "
-                "field spanning lines, or an unclosed quote swallowing the lines after it)."
-            ),
-            metadata={"data_lines": lines, "rows": rows, "set_aside": set_aside},
-        )
 
-    @asset_check(
-        asset=table,
-        name="rejects_within_limit",
-        blocking=True,
-        additional_ins={"raw": AssetIn(f"raw_{key}"), "rejects": AssetIn(f"{key}_rejects")},
+
+def rejects_within_limit(run: CheckRun) -> Verdict:
+    file_name = facts_from(run.inputs["raw"]).file_name
+    lines = data_lines(run)
+    limit = run.policy.max_reject_share
+    counted = f"SELECT * FROM {run.view('rejects')} WHERE kind IN ('rejected', 'duplicate')"
+    rejected = run.engine.scalar(f"SELECT count(*) FROM ({counted})")
+    share = rejected / lines if lines else 0.0
+    reasons = run.engine.sql(
+        f"SELECT kind, reason, count(*) AS lines FROM ({counted}) "
+        "GROUP BY ALL ORDER BY lines DESC, reason"
+    )
+    return Verdict(
+        passed=share <= limit,
         description=(
-            f"Rejected and duplicate lines of {key}.csv stay within the allowed share "
-            "(MOVIELENS_MAX_REJECT_SHARE, default 1%), so a broken file stops the run."
+            f"{rejected:,} of {lines:,} lines of {file_name} rejected or duplicate "
+            f"({share:.2%}); the limit is {limit:.2%}."
         ),
+        metadata={
+            "rejected": rejected,
+            "data_lines": lines,
+            "share": share,
+            "limit": limit,
+            "most common reasons": MetadataValue.md(markdown_table(reasons, limit=10)),
+            "first lines": sample(run.engine, counted),
+        },
     )
-    def rejects_within_limit(
-        engine: DuckDBEngine,
-        load_policy: LoadPolicy,
-        loaded: duckdb.DuckDBPyRelation,
-        raw: duckdb.DuckDBPyRelation,
-        rejects: duckdb.DuckDBPyRelation,
-    ) -> AssetCheckResult:
-        lines = facts_from(raw).data_lines
-        register(engine, f"limit_{key}", rejects=rejects)
-        counted = f"SELECT * FROM limit_{key}_rejects WHERE kind IN ('rejected', 'duplicate')"
-        rejected = engine.scalar(f"SELECT count(*) FROM ({counted})")
-        share = rejected / lines if lines else 0.0
-        passed = share <= load_policy.max_reject_share
-        return AssetCheckResult(
-            passed=passed,
-            severity=AssetCheckSeverity.ERROR,
-            description=(
-                f"{rejected:,} of {lines:,} lines of {key}.csv rejected or duplicate "
-                f"({share:.2%}); the limit is {load_policy.max_reject_share:.2%}."
-            ),
-            metadata={
-                "rejected": rejected,
-                "data_lines": lines,
-                "share": share,
-                "limit": load_policy.max_reject_share,
-                "most common reasons": MetadataValue.md(
-                    markdown_table(
-                        engine.sql(
-                            f"SELECT kind, reason, count(*) AS lines FROM ({counted}) "
-                            "GROUP BY ALL ORDER BY lines DESC, reason"
-                        ),
-                        limit=10,
-                    )
-                ),
-                "first lines": MetadataValue.md(markdown_table(engine.sql(counted))),
-            },
-        )
 
-    @asset_check(
-        asset=f"{key}_rejects",
-        name="no_lines_set_aside",
-        description=f"Warns when any line of {key}.csv was set aside, with the first few.",
+
+def no_lines_set_aside(run: CheckRun) -> Verdict:
+    rejects = run.view("rejects")
+    counts = dict(run.engine.rows(f"SELECT kind, count(*) FROM {rejects} GROUP BY kind"))
+    return offenders(
+        run.engine,
+        [("lines set aside", f"SELECT * FROM {rejects} ORDER BY line")],
+        metadata={f"{kind} lines": count for kind, count in counts.items()},
     )
-    def no_lines_set_aside(
-        engine: DuckDBEngine, rejects: duckdb.DuckDBPyRelation
-    ) -> AssetCheckResult:
-        register(engine, f"aside_{key}", rejects=rejects)
-        counts = dict(engine.rows(f"SELECT kind, count(*) FROM aside_{key}_rejects GROUP BY kind"))
-        return offenders_check(
-            engine,
-            [("lines set aside", f"SELECT * FROM aside_{key}_rejects ORDER BY line")],
-            severity=AssetCheckSeverity.WARN,
-            metadata={f"{kind} lines": count for kind, count in counts.items()},
-        )
-
-    return [rows_accounted_for, rejects_within_limit, no_lines_set_aside]
 
 
-def build_key_check(table: str, key_columns: Sequence[str]) -> AssetChecksDefinition:
-    """A blocking check that `key_columns` identify one row of `table`."""
+def key_is_unique(target: str, key_columns: Sequence[str], table: str = "") -> Check:
+    """A check that `key_columns` identify one row of input `target` (the asset `table`)."""
     columns = ", ".join(key_columns)
 
-    @asset_check(
-        asset=table,
-        name="key_is_unique",
-        blocking=True,
-        description=f"({columns}) identifies exactly one row of {table}.",
-    )
-    def key_is_unique(engine: DuckDBEngine, rows: duckdb.DuckDBPyRelation) -> AssetCheckResult:
-        register(engine, f"unique_{table}", rows=rows)
-        return offenders_check(
-            engine,
+    def evaluate(run: CheckRun) -> Verdict:
+        rows = run.view(target)
+        return offenders(
+            run.engine,
             [
                 (
                     "repeated keys",
-                    f"SELECT {columns}, count(*) AS copies FROM unique_{table}_rows "
-                    f"GROUP BY ALL HAVING count(*) > 1",
+                    f"SELECT {columns}, count(*) AS copies FROM {rows} "
+                    "GROUP BY ALL HAVING count(*) > 1",
                 ),
                 (
                     "empty keys",
-                    f"SELECT * FROM unique_{table}_rows "
+                    f"SELECT * FROM {rows} "
                     f"WHERE {' OR '.join(f'{column} IS NULL' for column in key_columns)}",
                 ),
             ],
         )
 
-    return key_is_unique
-
-
-def build_known_movies_check(table: str) -> AssetChecksDefinition:
-    """A blocking check that every movie_id of `table` is a movie."""
-
-    @asset_check(
-        asset=table,
-        name="movies_known",
-        blocking=True,
-        additional_ins={"movies": AssetIn("movies")},
-        description=f"Every movie_id in {table} is in movies.",
+    return Check(
+        "key_is_unique",
+        target,
+        f"({columns}) identifies exactly one row of {table or target}.",
+        evaluate,
     )
-    def movies_known(
-        engine: DuckDBEngine, rows: duckdb.DuckDBPyRelation, movies: duckdb.DuckDBPyRelation
-    ) -> AssetCheckResult:
-        register(engine, f"known_{table}", rows=rows, movies=movies)
-        return offenders_check(
-            engine,
+
+
+def movies_known(target: str, table: str = "") -> Check:
+    """A check that every movie_id of input `target` (the asset `table`) is a movie."""
+
+    def evaluate(run: CheckRun) -> Verdict:
+        return offenders(
+            run.engine,
             [
                 (
                     "unknown movies",
-                    f"SELECT * FROM known_{table}_rows ANTI JOIN known_{table}_movies "
+                    f"SELECT * FROM {run.view(target)} ANTI JOIN {run.view('movies')} "
                     "USING (movie_id)",
                 )
             ],
         )
 
-    return movies_known
+    return Check(
+        "movies_known",
+        target,
+        f"Every movie_id in {table or target} is in movies.",
+        evaluate,
+        uses=("movies",),
+    )
 
 
-@asset_check(
-    asset="genres",
-    name="genres_are_names",
-    blocking=True,
-    additional_ins={"movie_genres": AssetIn("movie_genres")},
-)
-def genres_are_names(
-    engine: DuckDBEngine,
-    genres: duckdb.DuckDBPyRelation,
-    movie_genres: duckdb.DuckDBPyRelation,
-) -> AssetCheckResult:
-    """Genres are names (no placeholder, spaces, digits or stray CRs) and match movie_genres."""
-    register(engine, "named", genres=genres, pairs=movie_genres)
-    return offenders_check(
-        engine,
+def file_checks(key: str, key_columns: Sequence[str] | None) -> AssetChecksDefinition:
+    """The checks of the table loaded from `<key>.csv` and of `<key>_rejects`."""
+    inputs = {"table": key, "rejects": f"{key}_rejects", "raw": f"raw_{key}"}
+    checks = [
+        Check(
+            "rows_accounted_for",
+            "table",
+            f"Every data line of {key}.csv is a row of {key} or a line of {key}_rejects.",
+            rows_accounted_for,
+            uses=("raw", "rejects"),
+        ),
+        Check(
+            "rejects_within_limit",
+            "table",
+            f"Rejected and duplicate lines of {key}.csv stay within the allowed share "
+            "(MOVIELENS_MAX_REJECT_SHARE, default 1%), so a broken file stops the run.",
+            rejects_within_limit,
+            uses=("raw", "rejects"),
+        ),
+        Check(
+            "no_lines_set_aside",
+            "rejects",
+            f"Warns when any line of {key}.csv was set aside, with the first few.",
+            no_lines_set_aside,
+            severity=AssetCheckSeverity.WARN,
+        ),
+    ]
+    if key_columns is not None:
+        checks.append(key_is_unique("table", key_columns, table=key))
+    if key != "movies":
+        inputs["movies"] = "movies"
+        checks.append(movies_known("table", table=key))
+    return checks_step(f"{key}_checks", inputs, checks)
+
+
+# Checks on the derived tables.
+
+
+def genres_are_names(run: CheckRun) -> Verdict:
+    genres, pairs = run.view("genres"), run.view("movie_genres")
+    return offenders(
+        run.engine,
         [
             (
                 "not a genre name",
-                f"SELECT genre FROM named_genres WHERE genre = '{NO_GENRES}' "
+                f"SELECT genre FROM {genres} WHERE genre = '{NO_GENRES}' "
                 f"OR NOT regexp_full_match(genre, '{GENRE_PATTERN}')",
             ),
             (
                 "genres without movies",
-                "SELECT genre FROM named_genres ANTI JOIN named_pairs USING (genre)",
+                f"SELECT genre FROM {genres} ANTI JOIN {pairs} USING (genre)",
             ),
             (
                 "movie genres missing",
-                "SELECT DISTINCT genre FROM named_pairs ANTI JOIN named_genres USING (genre)",
+                f"SELECT DISTINCT genre FROM {pairs} ANTI JOIN {genres} USING (genre)",
             ),
         ],
     )
 
 
-@asset_check(asset="genres", name="genres_in_movielens_list")
-def genres_in_movielens_list(
-    engine: DuckDBEngine, genres: duckdb.DuckDBPyRelation
-) -> AssetCheckResult:
-    """Warns about genre names outside the MovieLens list (a new genre, or `drama` for `Drama`)."""
-    register(engine, "listed", genres=genres)
-    return offenders_check(
-        engine,
+def genres_in_movielens_list(run: CheckRun) -> Verdict:
+    return offenders(
+        run.engine,
         [
             (
                 "genres outside the MovieLens list",
-                "SELECT * FROM listed_genres WHERE genre NOT IN (SELECT unnest(?::VARCHAR[]))",
+                f"SELECT * FROM {run.view('genres')} "
+                "WHERE genre NOT IN (SELECT unnest(?::VARCHAR[]))",
                 [list(MOVIELENS_GENRES)],
             )
         ],
-        severity=AssetCheckSeverity.WARN,
     )
 
 
-@asset_check(
-    asset="users",
-    name="users_match_activity",
-    blocking=True,
-    additional_ins={"ratings": AssetIn("ratings"), "tags": AssetIn("tags")},
-)
-def users_match_activity(
-    engine: DuckDBEngine,
-    users: duckdb.DuckDBPyRelation,
-    ratings: duckdb.DuckDBPyRelation,
-    tags: duckdb.DuckDBPyRelation,
-) -> AssetCheckResult:
-    """users holds exactly the users with a kept rating or tag."""
-    register(engine, "active", users=users, ratings=ratings, tags=tags)
-    active = "SELECT user_id FROM active_ratings UNION SELECT user_id FROM active_tags"
-    return offenders_check(
-        engine,
+def users_match_activity(run: CheckRun) -> Verdict:
+    users = run.view("users")
+    active = (
+        f"SELECT user_id FROM {run.view('ratings')} UNION SELECT user_id FROM {run.view('tags')}"
+    )
+    return offenders(
+        run.engine,
         [
             (
                 "active users missing",
-                f"SELECT user_id FROM ({active}) ANTI JOIN active_users USING (user_id)",
+                f"SELECT user_id FROM ({active}) ANTI JOIN {users} USING (user_id)",
             ),
             (
                 "users without activity",
-                f"SELECT user_id FROM active_users ANTI JOIN ({active}) USING (user_id)",
+                f"SELECT user_id FROM {users} ANTI JOIN ({active}) USING (user_id)",
             ),
         ],
     )
+
+
+# Checks on the Personalize datasets, as written: they read the CSV back.
 
 
 def header_matches_schema(dataset: PersonalizeDataset) -> Query:
@@ -334,176 +400,288 @@ def header_matches_schema(dataset: PersonalizeDataset) -> Query:
     )
 
 
-@asset_check(
-    asset="interactions",
-    name="interactions_match_ratings",
-    blocking=True,
-    additional_ins={"ratings": AssetIn("ratings")},
-)
-def interactions_match_ratings(
-    engine: DuckDBEngine, interactions: PersonalizeDataset, ratings: duckdb.DuckDBPyRelation
-) -> AssetCheckResult:
-    """One interaction per rating >= 3, none below, each at its rating's own user, item and time."""
-    register(engine, "matched", interactions=interactions.rows, ratings=ratings)
-    expected = engine.scalar("SELECT count(*) FROM matched_ratings WHERE rating >= ?", [MIN_RATING])
-    written = engine.scalar("SELECT count(*) FROM matched_interactions")
-    return offenders_check(
-        engine,
-        [
+INTERACTION_FINGERPRINT = "hash(USER_ID, ITEM_ID, TIMESTAMP, EVENT_VALUE)"
+# Offending rows of interactions.csv: what each count of `interactions_profile` counts.
+INTERACTION_OFFENDERS = {
+    "rating below 3": f"EVENT_VALUE IS NULL OR EVENT_VALUE < {MIN_RATING}",
+    "id longer than 256": (
+        f"length(USER_ID) > {MAX_ID_LENGTH} OR length(ITEM_ID) > {MAX_ID_LENGTH}"
+    ),
+    "TIMESTAMP not epoch seconds": (
+        f"TIMESTAMP IS NULL OR TIMESTAMP < 0 OR TIMESTAMP >= {LAST_PLAUSIBLE_SECOND}"
+    ),
+    "ITEM_ID not a movie": "ITEM_ID NOT IN (SELECT CAST(movie_id AS VARCHAR) FROM {movies})",
+    "USER_ID not in users": "USER_ID NOT IN (SELECT CAST(user_id AS VARCHAR) FROM {users})",
+}
+
+
+def interactions_profile(run: CheckRun) -> dict[str, Any]:
+    """Everything the interactions checks count, from one read of interactions.csv.
+
+    Besides the row count and the offending rows of each kind, it sums a 64-bit hash of every
+    row (an order-free fingerprint of the file's rows) for `interactions_match_ratings`.
+    """
+
+    def compute() -> dict[str, Any]:
+        names = {"movies": run.view("movies"), "users": run.view("users")}
+        counts = ", ".join(
+            f"count(*) FILTER (WHERE {condition.format(**names)})"
+            for condition in INTERACTION_OFFENDERS.values()
+        )
+        rows, fingerprint, *offending = run.engine.rows(
+            f"SELECT count(*), coalesce(sum({INTERACTION_FINGERPRINT}), 0), {counts} "
+            f"FROM {run.view('interactions')}"
+        )[0]
+        return {
+            "rows": rows,
+            "fingerprint": fingerprint,
+            **dict(zip(INTERACTION_OFFENDERS, offending, strict=True)),
+        }
+
+    return run.once("interactions profile", compute)
+
+
+def profile_offenders(run: CheckRun, labels: Sequence[str], extra: Sequence[Query] = ()) -> Verdict:
+    """A verdict from counts of the interactions profile; samples are read only on failure."""
+    profile = interactions_profile(run)
+    names = {"movies": run.view("movies"), "users": run.view("users")}
+    failures, metadata = [], {}
+    for label in labels:
+        metadata[label] = profile[label]
+        if profile[label]:
+            failures.append(f"{label}: {profile[label]:,}")
+            condition = INTERACTION_OFFENDERS[label].format(**names)
+            metadata[f"{label} (first rows)"] = sample(
+                run.engine, f"SELECT * FROM {run.view('interactions')} WHERE {condition}"
+            )
+    checked = offenders(run.engine, extra)
+    if not checked.passed:
+        failures.append(checked.description)
+    return Verdict(
+        passed=not failures,
+        description="; ".join(failures) if failures else "No offending rows.",
+        metadata={**metadata, **checked.metadata},
+    )
+
+
+def interactions_match_ratings(run: CheckRun) -> Verdict:
+    """Count and fingerprint of the file against ratings >= 3; row by row only if they differ.
+
+    Equal counts and equal sums of 64-bit row hashes mean the same rows except with negligible
+    probability (an accidental difference goes unnoticed about once in 2^64). The row-by-row
+    comparison, two anti-joins of 20M rows, runs only to show what differs.
+    """
+    profile = interactions_profile(run)
+    ratings = run.view("ratings")
+    source = (
+        f"SELECT CAST(user_id AS VARCHAR) AS USER_ID, CAST(movie_id AS VARCHAR) AS ITEM_ID, "
+        f"timestamp AS TIMESTAMP, CAST(rating AS DOUBLE) AS EVENT_VALUE "
+        f"FROM {ratings} WHERE rating >= {MIN_RATING}"
+    )
+    expected, expected_fingerprint = run.engine.rows(
+        f"SELECT count(*), coalesce(sum({INTERACTION_FINGERPRINT}), 0) FROM ({source})"
+    )[0]
+    metadata: dict[str, Any] = {
+        "interactions": profile["rows"],
+        "ratings_at_or_above_3": expected,
+    }
+    if profile["rows"] == expected and profile["fingerprint"] == expected_fingerprint:
+        verdict = profile_offenders(run, ["rating below 3"])
+        return Verdict(
+            passed=verdict.passed,
+            description=(
+                f"{expected:,} interactions, the same rows as the ratings >= 3 "
+                "(equal count and row fingerprint)."
+                if verdict.passed
+                else verdict.description
+            ),
+            metadata={**metadata, **verdict.metadata},
+        )
+    written = f"SELECT USER_ID, ITEM_ID, TIMESTAMP, EVENT_VALUE FROM {run.view('interactions')}"
+    differences = profile_offenders(
+        run,
+        ["rating below 3"],
+        extra=[
             (
                 "count differs from ratings >= 3",
                 "SELECT ? AS interactions, ? AS ratings_at_or_above_3 WHERE ? <> ?",
-                [written, expected, written, expected],
-            ),
-            (
-                "rating below 3",
-                f"SELECT * FROM matched_interactions WHERE EVENT_VALUE < {MIN_RATING}",
+                [profile["rows"], expected, profile["rows"], expected],
             ),
             (
                 "not a source rating",
-                """
-                SELECT interaction.* FROM matched_interactions AS interaction
-                ANTI JOIN matched_ratings AS rating
-                ON interaction.USER_ID = CAST(rating.user_id AS VARCHAR)
-                AND interaction.ITEM_ID = CAST(rating.movie_id AS VARCHAR)
-                AND interaction.TIMESTAMP = rating.timestamp
-                AND interaction.EVENT_VALUE = rating.rating
-                """,
-            ),
-        ],
-        metadata={"interactions": written, "ratings_at_or_above_3": expected},
-    )
-
-
-@asset_check(
-    asset="items",
-    name="interaction_ids_known",
-    blocking=True,
-    additional_ins={"interactions": AssetIn("interactions"), "users": AssetIn("users")},
-)
-def interaction_ids_known(
-    engine: DuckDBEngine,
-    items: PersonalizeDataset,
-    interactions: PersonalizeDataset,
-    users: duckdb.DuckDBPyRelation,
-) -> AssetCheckResult:
-    """Every ITEM_ID of interactions.csv is in items.csv and every USER_ID is in users.
-
-    It sits on items, which is written after interactions, so it checks the published pair.
-    """
-    register(engine, "ids", interactions=interactions.rows, items=items.rows, users=users)
-    return offenders_check(
-        engine,
-        [
-            (
-                "ITEM_ID not in items",
-                "SELECT * FROM ids_interactions ANTI JOIN ids_items USING (ITEM_ID)",
+                f"SELECT * FROM ({written}) EXCEPT ALL SELECT * FROM ({source})",
             ),
             (
-                "USER_ID not in users",
-                "SELECT * FROM ids_interactions AS interaction ANTI JOIN ids_users AS known "
-                "ON interaction.USER_ID = CAST(known.user_id AS VARCHAR)",
+                "source rating missing",
+                f"SELECT * FROM ({source}) EXCEPT ALL SELECT * FROM ({written})",
             ),
         ],
     )
-
-
-@asset_check(asset="interactions", name="interactions_fit_personalize", blocking=True)
-def interactions_fit_personalize(
-    engine: DuckDBEngine, interactions: PersonalizeDataset
-) -> AssetCheckResult:
-    """Header in schema order, ids at most 256 characters, TIMESTAMP in whole epoch seconds."""
-    register(engine, "fit", interactions=interactions.rows)
-    return offenders_check(
-        engine,
-        [
-            header_matches_schema(interactions),
-            (
-                "id longer than 256",
-                f"SELECT * FROM fit_interactions WHERE length(USER_ID) > {MAX_ID_LENGTH} "
-                f"OR length(ITEM_ID) > {MAX_ID_LENGTH}",
-            ),
-            (
-                "TIMESTAMP not epoch seconds",
-                f"SELECT * FROM fit_interactions WHERE TIMESTAMP IS NULL OR TIMESTAMP < 0 "
-                f"OR TIMESTAMP >= {LAST_PLAUSIBLE_SECOND}",
-            ),
-        ],
+    return Verdict(
+        passed=False,
+        description=(
+            differences.description
+            if not differences.passed
+            else "The rows' fingerprint differs from that of the ratings >= 3."
+        ),
+        metadata={**metadata, **differences.metadata},
     )
 
 
-@asset_check(
-    asset="items",
-    name="items_match_movies",
-    blocking=True,
-    additional_ins={"movies": AssetIn("movies")},
-)
-def items_match_movies(
-    engine: DuckDBEngine, items: PersonalizeDataset, movies: duckdb.DuckDBPyRelation
-) -> AssetCheckResult:
-    """One item per movie, no more, no less."""
-    register(engine, "catalogue", items=items.rows, movies=movies)
-    return offenders_check(
-        engine,
+def interaction_ids_known(run: CheckRun) -> Verdict:
+    return profile_offenders(run, ["ITEM_ID not a movie", "USER_ID not in users"])
+
+
+def interactions_fit_personalize(run: CheckRun) -> Verdict:
+    return profile_offenders(
+        run,
+        ["id longer than 256", "TIMESTAMP not epoch seconds"],
+        extra=[header_matches_schema(run.inputs["interactions"])],
+    )
+
+
+def items_match_movies(run: CheckRun) -> Verdict:
+    items, movies = run.view("items"), run.view("movies")
+    return offenders(
+        run.engine,
         [
             (
                 "movies missing",
-                "SELECT movie.* FROM catalogue_movies AS movie ANTI JOIN catalogue_items AS item "
+                f"SELECT movie.* FROM {movies} AS movie ANTI JOIN {items} AS item "
                 "ON item.ITEM_ID = CAST(movie.movie_id AS VARCHAR)",
             ),
             (
                 "items that are not movies",
-                "SELECT item.* FROM catalogue_items AS item ANTI JOIN catalogue_movies AS movie "
+                f"SELECT item.* FROM {items} AS item ANTI JOIN {movies} AS movie "
                 "ON item.ITEM_ID = CAST(movie.movie_id AS VARCHAR)",
             ),
             (
                 "repeated ITEM_ID",
-                "SELECT ITEM_ID, count(*) AS copies FROM catalogue_items GROUP BY ITEM_ID "
+                f"SELECT ITEM_ID, count(*) AS copies FROM {items} GROUP BY ITEM_ID "
                 "HAVING count(*) > 1",
             ),
         ],
     )
 
 
-@asset_check(asset="items", name="items_fit_personalize", blocking=True)
-def items_fit_personalize(engine: DuckDBEngine, items: PersonalizeDataset) -> AssetCheckResult:
-    """Header in schema order, ITEM_ID at most 256 characters, GENRES at most 1,000 characters."""
-    register(engine, "fitting", items=items.rows)
-    return offenders_check(
-        engine,
+def items_fit_personalize(run: CheckRun) -> Verdict:
+    items = run.view("items")
+    return offenders(
+        run.engine,
         [
-            header_matches_schema(items),
+            header_matches_schema(run.inputs["items"]),
             (
                 "ITEM_ID longer than 256",
-                f"SELECT * FROM fitting_items WHERE length(ITEM_ID) > {MAX_ID_LENGTH}",
+                f"SELECT * FROM {items} WHERE length(ITEM_ID) > {MAX_ID_LENGTH}",
             ),
             (
                 "GENRES longer than 1000",
-                f"SELECT * FROM fitting_items WHERE length(GENRES) > {MAX_CATEGORICAL_LENGTH}",
+                f"SELECT * FROM {items} WHERE length(GENRES) > {MAX_CATEGORICAL_LENGTH}",
             ),
-            (
-                "placeholder genre",
-                f"SELECT * FROM fitting_items WHERE GENRES LIKE '%{NO_GENRES}%'",
-            ),
+            ("placeholder genre", f"SELECT * FROM {items} WHERE GENRES LIKE '%{NO_GENRES}%'"),
         ],
     )
 
 
 asset_checks: list[AssetChecksDefinition] = [
-    *(check for key in ("movies", "ratings", "tags", "links") for check in build_file_checks(key)),
-    build_key_check("movies", ["movie_id"]),
-    build_key_check("ratings", ["user_id", "movie_id"]),
-    build_key_check("links", ["movie_id"]),
-    build_key_check("genres", ["genre"]),
-    build_key_check("movie_genres", ["movie_id", "genre"]),
-    build_key_check("users", ["user_id"]),
-    *(build_known_movies_check(table) for table in ("ratings", "tags", "links", "movie_genres")),
-    genres_are_names,
-    genres_in_movielens_list,
-    users_match_activity,
-    interactions_match_ratings,
-    interaction_ids_known,
-    interactions_fit_personalize,
-    items_match_movies,
-    items_fit_personalize,
+    file_checks("movies", ["movie_id"]),
+    file_checks("ratings", ["user_id", "movie_id"]),
+    file_checks("tags", None),
+    file_checks("links", ["movie_id"]),
+    checks_step(
+        "movie_genres_checks",
+        {"movie_genres": "movie_genres", "movies": "movies"},
+        [key_is_unique("movie_genres", ["movie_id", "genre"]), movies_known("movie_genres")],
+    ),
+    checks_step(
+        "genres_checks",
+        {"genres": "genres", "movie_genres": "movie_genres"},
+        [
+            key_is_unique("genres", ["genre"]),
+            Check(
+                "genres_are_names",
+                "genres",
+                "Genres are names (no placeholder, spaces, digits or stray CRs) and match "
+                "movie_genres.",
+                genres_are_names,
+                uses=("movie_genres",),
+            ),
+            Check(
+                "genres_in_movielens_list",
+                "genres",
+                "Warns about genre names outside the MovieLens list (a new genre, or `drama` "
+                "for `Drama`).",
+                genres_in_movielens_list,
+                severity=AssetCheckSeverity.WARN,
+            ),
+        ],
+    ),
+    checks_step(
+        "users_checks",
+        {"users": "users", "ratings": "ratings", "tags": "tags"},
+        [
+            key_is_unique("users", ["user_id"]),
+            Check(
+                "users_match_activity",
+                "users",
+                "users holds exactly the users with a kept rating or tag.",
+                users_match_activity,
+                uses=("ratings", "tags"),
+            ),
+        ],
+    ),
+    checks_step(
+        "interactions_checks",
+        {
+            "interactions": "interactions",
+            "ratings": "ratings",
+            "movies": "movies",
+            "users": "users",
+        },
+        [
+            Check(
+                "interactions_match_ratings",
+                "interactions",
+                "One interaction per rating >= 3, none below, each at its rating's own user, "
+                "item and time (count and row fingerprint; row by row when they differ).",
+                interactions_match_ratings,
+                uses=("ratings",),
+            ),
+            Check(
+                "interaction_ids_known",
+                "interactions",
+                "Every ITEM_ID is a movie (items_match_movies proves items.csv holds exactly the "
+                "movies) and every USER_ID is in users.",
+                interaction_ids_known,
+                uses=("movies", "users"),
+            ),
+            Check(
+                "interactions_fit_personalize",
+                "interactions",
+                "Header in schema order, ids at most 256 characters, TIMESTAMP in whole epoch "
+                "seconds.",
+                interactions_fit_personalize,
+            ),
+        ],
+    ),
+    checks_step(
+        "items_checks",
+        {"items": "items", "movies": "movies"},
+        [
+            Check(
+                "items_match_movies",
+                "items",
+                "One item per movie, no more, no less.",
+                items_match_movies,
+                uses=("movies",),
+            ),
+            Check(
+                "items_fit_personalize",
+                "items",
+                "Header in schema order, ITEM_ID at most 256 characters, GENRES at most 1,000 "
+                "characters.",
+                items_fit_personalize,
+            ),
+        ],
+    ),
 ]

@@ -41,7 +41,7 @@ CHECKS = FILE_CHECKS | {
     ("users", "users_match_activity"),
     ("interactions", "meets_personalize_minimums"),
     ("interactions", "interactions_match_ratings"),
-    ("items", "interaction_ids_known"),
+    ("interactions", "interaction_ids_known"),
     ("genres", "genres_in_movielens_list"),
     ("interactions", "interactions_fit_personalize"),
     ("items", "items_match_movies"),

@@ -6,7 +6,6 @@ renamed into place.
 """
 
 import contextlib
-import hashlib
 import json
 import os
 import time
@@ -25,7 +24,7 @@ from dagster import (
 from pydantic import Field
 
 from movielens_assets.datasets import PersonalizeDataset, csv_columns, table_metadata
-from movielens_assets.engine import WORK_CATALOG, DuckDBEngine, quote
+from movielens_assets.engine import DuckDBEngine, quote
 from movielens_assets.loading import sql_string
 from movielens_assets.storage.tables import check_declared_columns, table_name
 
@@ -149,42 +148,25 @@ def read_dataset(
 ) -> PersonalizeDataset:
     """Read a dataset CSV back with the column types its schema declares.
 
-    The file is parsed once per run into a scratch table that every later reader (the write's
-    preview, each check) queries: the checks of interactions would otherwise parse the file seven
-    times, about 4 s of CPU each at 20M rows. The table goes to the engine's scratch file rather
-    than memory so it does not crowd out the checks' joins. It is named after the file's path,
-    size and modification time, so a file written again is parsed again.
+    The rows are a lazy relation over the file: every query reads the file again, so readers
+    should ask for what they need in one query (the interactions checks count everything they
+    need in one pass; the write's preview reads only the first rows).
     """
     with csv_path.open("r", encoding="utf-8", newline="") as handle:
         header = tuple(handle.readline().rstrip("\r\n").split(","))
-    stat = csv_path.stat()
-    version = hashlib.sha256(
-        f"{csv_path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()
-    ).hexdigest()[:16]
-    table = f"written_{name}_{version}"
-    tables = "SELECT table_name FROM duckdb_tables() WHERE database_name = ?"
-    staged = {existing for (existing,) in engine.rows(tables, [WORK_CATALOG])}
-    if table not in staged:
-        for stale in sorted(staged):
-            if stale.startswith(f"written_{name}_"):
-                engine.execute(f"DROP TABLE {WORK_CATALOG}.main.{quote(stale)}")
-        columns = ", ".join(
-            f"{sql_string(column)}: {sql_string(kind)}"
-            for column, kind in csv_columns(schema, header).items()
+    columns = ", ".join(
+        f"{sql_string(column)}: {sql_string(kind)}"
+        for column, kind in csv_columns(schema, header).items()
+    )
+    rows = engine.sql(
+        f"""
+        SELECT * FROM read_csv(
+            ?, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
+            columns = {{{columns}}}
         )
-        engine.stage(
-            table,
-            engine.sql(
-                f"""
-                SELECT * FROM read_csv(
-                    ?, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
-                    columns = {{{columns}}}
-                )
-                """,
-                [str(csv_path)],
-            ),
-        )
-    rows = engine.sql(f"SELECT * FROM {WORK_CATALOG}.main.{quote(table)}")
+        """,
+        [str(csv_path)],
+    )
     return PersonalizeDataset(name=name, rows=rows, schema=schema, header=header)
 
 
