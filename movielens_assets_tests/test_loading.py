@@ -1,6 +1,7 @@
 """Reading one file: line accounting, headers, and random ratings files against a Python oracle."""
 
 import csv
+import hashlib
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,12 +11,14 @@ from dagster import build_init_resource_context
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from movielens_assets import source
 from movielens_assets.engine import DuckDBEngine
 from movielens_assets.loading import load_release_file
 from movielens_assets.release import MOVIES, RATINGS, ReleaseFile
 from movielens_assets.seeded import LATEST_RATING_WINS, MOVIE_RULES, RATING_RULES
 from movielens_assets.source import (
     FileFacts,
+    Measurement,
     ReleaseFileError,
     first_odd_line_ending,
     measure,
@@ -55,22 +58,64 @@ def physical_lines(data: bytes) -> list[bytes]:
     return lines[:-1] if data.endswith(b"\n") else lines
 
 
+def split_measurement(data: bytes) -> Measurement:
+    """What measure() must find in `data`, worked out by splitting the whole of it into lines."""
+    lines = physical_lines(data)
+    terminated = lines if data.endswith(b"\n") else lines[:-1]
+    unterminated = lines[len(terminated) :]
+    crlf = sum(1 for line in terminated if line.endswith(b"\r"))
+    bare_cr = any(b"\r" in line.removesuffix(b"\r") for line in terminated) or any(
+        b"\r" in line for line in unterminated
+    )
+    return Measurement(
+        size_bytes=len(data),
+        fingerprint=hashlib.sha256(data).hexdigest(),
+        data_lines=max(len(lines) - 1, 0),
+        blank_lines=tuple(
+            number
+            for number, line in enumerate(lines, start=1)
+            if number > 1 and line in (b"", b"\r")
+        ),
+        odd_line_endings=0 < crlf < len(terminated) or bare_cr,
+    )
+
+
 @given(st.binary(max_size=64).map(lambda raw: raw.replace(b"\x00", b"")))
 @settings(max_examples=300)
 def test_measure_counts_lines_and_blank_lines_like_splitting(tmp_path_factory, data) -> None:
     path = tmp_path_factory.mktemp("measure") / "file.csv"
     path.write_bytes(data)
-    measured = measure(path)
-    lines = physical_lines(data)
-    terminated = lines if data.endswith(b"\n") else lines[:-1]
-    crlf = sum(1 for line in terminated if line.endswith(b"\r"))
-    assert measured.size_bytes == len(data)
-    assert measured.data_lines == max(len(lines) - 1, 0)
-    assert measured.blank_lines == tuple(
-        number for number, line in enumerate(lines, start=1) if number > 1 and line in (b"", b"\r")
-    )
-    bare_cr = data.count(b"\r") > data.count(b"\r\n")
-    assert measured.odd_line_endings == (0 < crlf < len(terminated) or bare_cr)
+    assert measure(path) == split_measurement(data)
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 2, 3, 4, 7])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"h\n",
+        b"h\n\n",
+        b"\n\n\n\n",
+        b"h\n\n\n1\n\n",
+        b"h,x\n1,2\n\n3,4\n\r\n5,6",
+        b"h\r\n\r\n1\r\n\r\n",
+        b"h\r\n1\r\n2",
+        b"h\r\n1\r\n\r",
+        b"h\n1\r2\n",
+        b"h\n\r",
+        b"h\n1\n\r\n2\n",
+        b"h\r\r\n\n\r\r\n",
+        b"header\nrow one\n\nrow three\r\n\r\nrow five",
+    ],
+)
+def test_measure_is_exact_across_chunk_boundaries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_bytes: int, data: bytes
+) -> None:
+    """Blank lines, CRLFs and CRs split between reads are found as if the file were read whole."""
+    monkeypatch.setattr(source, "CHUNK_BYTES", chunk_bytes)
+    path = tmp_path / "file.csv"
+    path.write_bytes(data)
+    assert measure(path) == split_measurement(data)
 
 
 @pytest.mark.parametrize(
