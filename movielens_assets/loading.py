@@ -6,7 +6,7 @@ converted strictly in SQL: a number must be written as one (DuckDB's own casts w
 to 2 and read `1_0` as 10). Row rules (positive ids, plausible epoch seconds, known movies) and
 duplicate keys are applied after that. Line numbers for rows that pass the parser are costly (an
 ordered scan), so a file is first read without them and read again with them only when a rule or a
-duplicate needs one.
+duplicate needs one. Parsing, converting and applying the row rules happen in one pass.
 """
 
 from collections.abc import Sequence
@@ -84,19 +84,34 @@ def sql_string(value: str) -> str:
 RATING_TEXTS = tuple(text for half in range(1, 11) for text in {f"{half / 2:.1f}", f"{half / 2:g}"})
 
 
-def conversion(column: Column) -> tuple[str, str]:
-    """SQL for one column: its typed value (NULL when malformed), and why it is malformed.
+@dataclass(frozen=True)
+class Conversion:
+    """SQL for one column: its value, whether its text is written plainly, and why it is not.
+
+    `plain` and `malformed` refer to the value as the column `value_column`, computed once in
+    an inner query. The value may be a number DuckDB read leniently (`1.5` cast to 2); such a row
+    is never kept, because `plain` is false for it and the row is set aside as malformed.
+    """
+
+    value: str
+    plain: str
+    malformed: str
+
+
+def conversion(column: Column, value_column: str) -> Conversion:
+    """How one column's text becomes its value, strictly.
 
     Numbers must be written plainly: an id is its digits as DuckDB would print them back, a rating
     one of 0.5, 1.0 (or 1), ..., 5.0, and epoch seconds digits with at most a `.0` fraction (how
-    pandas writes an integer column that once held a NaN).
+    pandas writes an integer column that once held a NaN). Each test is one cheap comparison for
+    the plain case; the `.0` fraction is looked at only on rows that are not plain digits.
     """
     text = quote(column.header)
     if column.kind == "text":
-        return text, "NULL"
+        return Conversion(value=text, plain="true", malformed="NULL")
     if column.kind in ("id", "optional_id"):
         value = f"TRY_CAST({text} AS BIGINT)"
-        plain = f"CAST({value} AS VARCHAR) = {text}"
+        plain = f"CAST({value_column} AS VARCHAR) = {text}"
         expected = "a whole number"
     elif column.kind == "rating":
         allowed = ", ".join(sql_string(rating) for rating in sorted(set(RATING_TEXTS)))
@@ -104,22 +119,26 @@ def conversion(column: Column) -> tuple[str, str]:
         plain = f"{text} IN ({allowed})"
         expected = "one of 0.5, 1.0, ..., 5.0"
     elif column.kind == "seconds":
-        whole, fraction = f"split_part({text}, '.', 1)", f"split_part({text}, '.', 2)"
-        value = f"TRY_CAST({whole} AS BIGINT)"
-        plain = (
-            f"CAST({value} AS VARCHAR) = {whole} AND (NOT contains({text}, '.') OR "
-            f"({fraction} <> '' AND ltrim({fraction}, '0') = '' "
-            f"AND {text} = {whole} || '.' || {fraction}))"
+        whole = f"split_part({text}, '.', 1)"
+        value = (
+            f"CASE WHEN CAST(TRY_CAST({text} AS BIGINT) AS VARCHAR) = {text} "
+            f"THEN TRY_CAST({text} AS BIGINT) "
+            f"WHEN regexp_full_match({text}, '-?[0-9]+[.]0+') "
+            f"AND CAST(TRY_CAST({whole} AS BIGINT) AS VARCHAR) = {whole} "
+            f"THEN TRY_CAST({whole} AS BIGINT) END"
         )
+        plain = f"{value_column} IS NOT NULL"
         expected = "whole epoch seconds"
     else:
         raise ValueError(f"unknown column kind {column.kind!r}")
+    if column.kind == "optional_id":
+        plain = f"({text} IS NULL OR {plain})"
     empty = "NULL" if column.kind == "optional_id" else sql_string(f"{column.header} is empty")
     malformed = (
-        f"CASE WHEN {text} IS NULL THEN {empty} WHEN NOT ({plain}) "
+        f"CASE WHEN {text} IS NULL THEN {empty} WHEN NOT coalesce({plain}, false) "
         f"THEN format('{column.header} \"{{}}\" is not {expected}', {text}) END"
     )
-    return f"CASE WHEN {plain} THEN {value} END", malformed
+    return Conversion(value=value, plain=plain, malformed=malformed)
 
 
 def csv_field(text: str) -> str:
@@ -151,24 +170,54 @@ def csv_scan(release_file: ReleaseFile, header: Sequence[str]) -> str:
 
 
 def parse(
-    engine: DuckDBEngine, release_file: ReleaseFile, facts: FileFacts, numbered: bool
-) -> duckdb.DuckDBPyRelation:
-    """Parse the file into a temp table of canonical columns (plus `line` when `numbered`)."""
+    engine: DuckDBEngine,
+    release_file: ReleaseFile,
+    facts: FileFacts,
+    rules: Sequence[Rule],
+    known_movies: duckdb.DuckDBPyRelation | None,
+    numbered: bool,
+) -> None:
+    """Parse and classify the file in one pass into the scratch table `parsed_<key>`.
+
+    Each row gets its typed columns, `malformed` (why a field is not written plainly) and
+    `reason` (why the row is set aside, NULL when it is kept). When `numbered`, the rows go on to
+    `numbered_<key>` with their physical `line` and the original text of malformed rows.
+    """
     key = release_file.key
     engine.execute(f"DROP TABLE IF EXISTS {quote(f'rejects_{key}')}")
     engine.execute(f"DROP TABLE IF EXISTS {quote(f'rejects_{key}_scans')}")
-    conversions = {column.name: conversion(column) for column in release_file.columns}
-    typed = ", ".join(f"{value} AS {quote(name)}" for name, (value, _) in conversions.items())
-    malformed = ", ".join(reason for _, reason in conversions.values())
+    conversions = {
+        column.name: conversion(column, quote(f"{column.name}__value"))
+        for column in release_file.columns
+    }
+    values = ", ".join(
+        f"{converted.value} AS {quote(f'{name}__value')}" for name, converted in conversions.items()
+    )
+    typed = ", ".join(f"{quote(f'{name}__value')} AS {quote(name)}" for name in conversions)
+    all_plain = " AND ".join(
+        f"coalesce({converted.plain}, false)" for converted in conversions.values()
+    )
+    why = ", ".join(converted.malformed for converted in conversions.values())
+    malformed = f"CASE WHEN {all_plain} THEN NULL ELSE NULLIF(concat_ws('; ', {why}), '') END"
     original = " || ',' || ".join(csv_field(quote(header)) for header in facts.header)
+    extra = ""
+    if numbered:
+        extra += f", CASE WHEN NOT ({all_plain}) THEN {original} END AS malformed_line"
+    if known_movies is not None:
+        known_view = f"known_movies_{key}"
+        known_movies.create_view(known_view, replace=True)
+        extra += f", movie_id__value IN (SELECT movie_id FROM {quote(known_view)}) AS known_movie"
     ordinal = "row_number() OVER () AS ordinal, " if numbered else ""
     parsed = engine.sql(
         f"""
-        SELECT
-            {ordinal}{typed},
-            NULLIF(concat_ws('; ', {malformed}), '') AS malformed,
-            CASE WHEN malformed IS NOT NULL THEN {original} END AS malformed_line
-        FROM {csv_scan(release_file, facts.header)}
+        SELECT *, {reason_case(rules)} AS reason
+        FROM (
+            SELECT {"ordinal, " if numbered else ""}{typed}, {malformed} AS malformed{extra}
+            FROM (
+                SELECT {ordinal}*, {values}
+                FROM {csv_scan(release_file, facts.header)}
+            )
+        )
         """,
         [facts.local_path],
     )
@@ -194,8 +243,6 @@ def parse(
     )
     if numbered:
         engine.stage(f"numbered_{key}", number_lines(engine, release_file, facts))
-        return engine.sql(f"SELECT * FROM {quote(f'numbered_{key}')}")
-    return engine.sql(f"SELECT * FROM {quote(table)}")
 
 
 def number_lines(
@@ -239,32 +286,6 @@ def reason_case(rules: Sequence[Rule]) -> str:
     return f"CASE {branches} ELSE NULL END"
 
 
-def classify(
-    engine: DuckDBEngine,
-    parsed: duckdb.DuckDBPyRelation,
-    rules: Sequence[Rule],
-    known_movies: duckdb.DuckDBPyRelation | None,
-) -> duckdb.DuckDBPyRelation:
-    """Add `reason` to every parsed row; rules may use `known_movie` when movies are given."""
-    view = f"classify_input_{id(parsed)}"
-    parsed.create_view(view, replace=True)
-    if known_movies is None:
-        return engine.sql(f"SELECT *, {reason_case(rules)} AS reason FROM {quote(view)}")
-    known_view = f"known_movies_{id(known_movies)}"
-    known_movies.create_view(known_view, replace=True)
-    return engine.sql(
-        f"""
-        SELECT *, {reason_case(rules)} AS reason
-        FROM (
-            SELECT
-                parsed.*,
-                parsed.movie_id IN (SELECT movie_id FROM {quote(known_view)}) AS known_movie
-            FROM {quote(view)} AS parsed
-        )
-        """
-    )
-
-
 def raw_line_sql(release_file: ReleaseFile) -> str:
     """The line for the rejects table: the original fields of a malformed row, else its values."""
     fields = " || ',' || ".join(
@@ -284,16 +305,16 @@ def load_release_file(
     """Parse, check and de-duplicate one file; every data line ends up in `rows` or `rejects`."""
     key = release_file.key
     columns = ", ".join(quote(column.name) for column in release_file.columns)
-    parsed = parse(engine, release_file, facts, numbered=False)
-    classify(engine, parsed, rules, known_movies).create_view(f"checked_{key}", replace=True)
-    broken = engine.scalar(f"SELECT count(*) FROM checked_{key} WHERE reason IS NOT NULL")
+    parsed = f"parsed_{key}"
+    parse(engine, release_file, facts, rules, known_movies, numbered=False)
+    broken = engine.scalar(f"SELECT count(*) FROM {parsed} WHERE reason IS NOT NULL")
     repeated = 0
     if duplicates is not None:
         repeated = engine.scalar(
             f"""
             SELECT count(*) FROM (
                 SELECT {", ".join(quote(name) for name in duplicates.key)}
-                FROM checked_{key}
+                FROM {parsed}
                 WHERE reason IS NULL
                 GROUP BY ALL
                 HAVING count(*) > 1
@@ -312,7 +333,7 @@ def load_release_file(
     ).create_view(f"skipped_{key}", replace=True)
     if broken == 0 and repeated == 0:
         return Loaded(
-            rows=engine.sql(f"SELECT {columns} FROM {quote(f'parsed_{key}')}"),
+            rows=engine.sql(f"SELECT {columns} FROM {parsed}"),
             rejects=engine.sql(f"SELECT * FROM skipped_{key} ORDER BY line"),
         )
 
@@ -320,13 +341,13 @@ def load_release_file(
         f"{release_file.file_name}: {broken:,} rows break a row rule and {repeated:,} keys repeat;"
         " reading the file again with line numbers to report them."
     )
-    numbered = parse(engine, release_file, facts, numbered=True)
-    engine.stage(f"classified_{key}", classify(engine, numbered, rules, known_movies))
+    classified = f"numbered_{key}"
+    parse(engine, release_file, facts, rules, known_movies, numbered=True)
     if duplicates is None:
         engine.stage(
             f"ranked_{key}",
             engine.sql(
-                f"SELECT *, 1 AS rank, NULL AS duplicate_reason FROM classified_{key} "
+                f"SELECT *, 1 AS rank, NULL AS duplicate_reason FROM {classified} "
                 "WHERE reason IS NULL"
             ),
         )
@@ -339,7 +360,7 @@ def load_release_file(
                     *,
                     row_number() OVER winners AS rank,
                     {duplicates.reason} AS duplicate_reason
-                FROM classified_{key}
+                FROM {classified}
                 WHERE reason IS NULL
                 WINDOW winners AS (
                     PARTITION BY {", ".join(quote(name) for name in duplicates.key)}
@@ -352,7 +373,7 @@ def load_release_file(
         f"""
         SELECT ? AS file, line, {raw_line_sql(release_file)} AS raw_line, reason,
             'rejected' AS kind
-        FROM classified_{key}
+        FROM {classified}
         WHERE reason IS NOT NULL
         UNION ALL
         SELECT ? AS file, line, {raw_line_sql(release_file)} AS raw_line,
