@@ -174,7 +174,7 @@ def parse(
     release_file: ReleaseFile,
     facts: FileFacts,
     rules: Sequence[Rule],
-    known_movies: duckdb.DuckDBPyRelation | None,
+    known_movies: bool,
     numbered: bool,
 ) -> None:
     """Parse and classify the file in one pass into the scratch table `parsed_<key>`.
@@ -182,6 +182,7 @@ def parse(
     Each row gets its typed columns, `malformed` (why a field is not written plainly) and
     `reason` (why the row is set aside, NULL when it is kept). When `numbered`, the rows go on to
     `numbered_<key>` with their physical `line` and the original text of malformed rows.
+    With `known_movies`, rules may use `known_movie` (movie_id is in the view `known_movies`).
     """
     key = release_file.key
     engine.execute(f"DROP TABLE IF EXISTS {quote(f'rejects_{key}')}")
@@ -194,19 +195,19 @@ def parse(
         f"{converted.value} AS {quote(f'{name}__value')}" for name, converted in conversions.items()
     )
     typed = ", ".join(f"{quote(f'{name}__value')} AS {quote(name)}" for name in conversions)
-    all_plain = " AND ".join(
-        f"coalesce({converted.plain}, false)" for converted in conversions.values()
-    )
+    # NULL (an empty field) counts as not plain: CASE takes the ELSE branch for it.
+    all_plain = " AND ".join(converted.plain for converted in conversions.values())
     why = ", ".join(converted.malformed for converted in conversions.values())
     malformed = f"CASE WHEN {all_plain} THEN NULL ELSE NULLIF(concat_ws('; ', {why}), '') END"
     original = " || ',' || ".join(csv_field(quote(header)) for header in facts.header)
     extra = ""
     if numbered:
-        extra += f", CASE WHEN NOT ({all_plain}) THEN {original} END AS malformed_line"
-    if known_movies is not None:
-        known_view = f"known_movies_{key}"
-        known_movies.create_view(known_view, replace=True)
-        extra += f", movie_id__value IN (SELECT movie_id FROM {quote(known_view)}) AS known_movie"
+        extra += f", CASE WHEN {all_plain} THEN NULL ELSE {original} END AS malformed_line"
+    if known_movies:
+        # A lookup per row costs about a quarter of the pass, so the first pass assumes every
+        # movie is known and `load_release_file` counts the unknown ones with one anti-join.
+        known = "movie_id__value IN (SELECT movie_id FROM known_movies)" if numbered else "true"
+        extra += f", {known} AS known_movie"
     ordinal = "row_number() OVER () AS ordinal, " if numbered else ""
     parsed = engine.sql(
         f"""
@@ -306,8 +307,15 @@ def load_release_file(
     key = release_file.key
     columns = ", ".join(quote(column.name) for column in release_file.columns)
     parsed = f"parsed_{key}"
-    parse(engine, release_file, facts, rules, known_movies, numbered=False)
+    if known_movies is not None:
+        known_movies.create_view("known_movies", replace=True)
+    parse(engine, release_file, facts, rules, known_movies is not None, numbered=False)
     broken = engine.scalar(f"SELECT count(*) FROM {parsed} WHERE reason IS NOT NULL")
+    if known_movies is not None:
+        broken += engine.scalar(
+            f"SELECT count(*) FROM {parsed} ANTI JOIN known_movies USING (movie_id) "
+            "WHERE reason IS NULL"
+        )
     repeated = 0
     if duplicates is not None:
         repeated = engine.scalar(
@@ -342,7 +350,7 @@ def load_release_file(
         " reading the file again with line numbers to report them."
     )
     classified = f"numbered_{key}"
-    parse(engine, release_file, facts, rules, known_movies, numbered=True)
+    parse(engine, release_file, facts, rules, known_movies is not None, numbered=True)
     if duplicates is None:
         engine.stage(
             f"ranked_{key}",

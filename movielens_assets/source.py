@@ -1,22 +1,20 @@
 """Where the release files come from, and the file-level facts we check before reading them.
 
-A release folder is either a local directory or an `s3://bucket/prefix` URI; S3 files are fetched
-to a local cache with boto3's managed transfer so DuckDB always reads a local file.
+A release folder is a local directory here; an `s3://bucket/prefix` release is fetched file by file
+to a local cache (movielens_assets.storage.s3_source), so DuckDB always reads a local file.
 """
 
 import csv
 import hashlib
 import io
 import re
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from dagster import ConfigurableResource, ResourceDependency
-from dagster_aws.s3 import S3Resource
-from pydantic import Field, PrivateAttr
+from dagster import ConfigurableResource
+from pydantic import Field
 
 from movielens_assets.release import ReleaseFile
 
@@ -203,54 +201,26 @@ def first_odd_line_ending(path: Path) -> tuple[int, str]:
     return 1, "a carriage return (CR) inside the line"
 
 
-def s3_client(s3: Any) -> Any:
-    """The boto3 S3 client behind an `S3Resource` dependency.
-
-    Dagster resolves a nested partial `S3Resource` to the object it attaches to op contexts,
-    which is already the client; a fully configured one arrives as the resource itself.
-    """
-    return s3.get_client() if isinstance(s3, S3Resource) else s3
-
-
 class ReleaseSource(ConfigurableResource):
-    """The MovieLens release folder the pipeline reads: a local directory or an s3:// URI."""
+    """The MovieLens release folder the pipeline reads, on local disk.
 
-    location: str = Field(description="Local directory or s3://bucket/prefix of the release.")
-    s3: ResourceDependency[S3Resource]
-    cache_dir: str = Field(
-        default="",
-        description="Where files from an s3:// release are downloaded; a temp dir when empty.",
-    )
+    A release under an s3:// URI is read by `S3ReleaseSource` (movielens_assets.storage.s3_source),
+    which downloads each file and hands DuckDB the local copy.
+    """
 
-    _cache: Path | None = PrivateAttr(default=None)
+    location: str = Field(description="Local directory (or s3://bucket/prefix) of the release.")
 
     def local_path(self, release_file: ReleaseFile) -> Path:
-        """Return a local path for the file, downloading it first when the release is on S3."""
-        if not self.location.startswith("s3://"):
-            path = Path(self.location) / release_file.file_name
-            if path.exists() and not path.is_file():
-                raise ReleaseFileError(f"{release_file.file_name}: {path} is not a file")
-            if not path.is_file():
-                raise ReleaseFileError(
-                    f"{release_file.file_name}: not found at {path} (set MOVIELENS_SOURCE_DIR to "
-                    "a MovieLens release folder)"
-                )
-            return path
-        bucket, _, prefix = self.location.removeprefix("s3://").partition("/")
-        key = f"{prefix.rstrip('/')}/{release_file.file_name}".lstrip("/")
-        if self._cache is None:
-            root = Path(self.cache_dir) if self.cache_dir else Path(tempfile.mkdtemp())
-            root.mkdir(parents=True, exist_ok=True)
-            self._cache = root
-        target = self._cache / release_file.file_name
-        client = s3_client(self.s3)
-        try:
-            client.download_file(bucket, key, str(target))
-        except Exception as error:
+        """Return the local path of the file, or fail naming the file and where it was sought."""
+        path = Path(self.location) / release_file.file_name
+        if path.exists() and not path.is_file():
+            raise ReleaseFileError(f"{release_file.file_name}: {path} is not a file")
+        if not path.is_file():
             raise ReleaseFileError(
-                f"{release_file.file_name}: could not download s3://{bucket}/{key}: {error}"
-            ) from error
-        return target
+                f"{release_file.file_name}: not found at {path} (set MOVIELENS_SOURCE_DIR to "
+                "a MovieLens release folder)"
+            )
+        return path
 
     def inspect(self, release_file: ReleaseFile) -> FileFacts:
         """Check the file exists and its header maps to the contract; measure and fingerprint it."""

@@ -36,8 +36,8 @@ from pydantic import Field, PrivateAttr
 from movielens_assets.datasets import PersonalizeDataset, table_metadata
 from movielens_assets.engine import DuckDBEngine, quote
 from movielens_assets.loading import sql_string
-from movielens_assets.source import s3_client
 from movielens_assets.storage.local import read_dataset, write_csv
+from movielens_assets.storage.s3_source import s3_client
 from movielens_assets.storage.tables import check_declared_columns, table_name
 
 MIB = 1 << 20
