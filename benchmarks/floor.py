@@ -89,7 +89,6 @@ def run_floor(release: Path, output: Path) -> dict[str, int]:
                     rating AS EVENT_VALUE
                 FROM ratings
                 WHERE rating >= 3
-                ORDER BY user_id, movie_id
             ) TO ? (FORMAT csv, HEADER true)
             """,
             [str(datasets / "interactions.csv")],
