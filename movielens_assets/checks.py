@@ -180,10 +180,12 @@ def sample(engine: DuckDBEngine, query: str, params: Sequence[Any] | None = None
 
 
 def data_lines(run: CheckRun) -> int:
+    """Data lines of the release file, as counted by its raw asset (not by DuckDB)."""
     return facts_from(run.inputs["raw"]).data_lines
 
 
 def rows_accounted_for(run: CheckRun) -> Verdict:
+    """Data lines = rows kept + lines set aside: nothing was lost or invented."""
     file_name = facts_from(run.inputs["raw"]).file_name
     lines = data_lines(run)
     rows = run.engine.scalar(f"SELECT count(*) FROM {run.view('table')}")
@@ -203,6 +205,7 @@ def rows_accounted_for(run: CheckRun) -> Verdict:
 
 
 def rejects_within_limit(run: CheckRun) -> Verdict:
+    """Rejected and duplicate lines stay within the load policy's share of the file."""
     file_name = facts_from(run.inputs["raw"]).file_name
     lines = data_lines(run)
     limit = run.policy.max_reject_share
@@ -231,6 +234,7 @@ def rejects_within_limit(run: CheckRun) -> Verdict:
 
 
 def no_lines_set_aside(run: CheckRun) -> Verdict:
+    """Every set-aside line, counted by kind, with the first few shown (a WARN check)."""
     rejects = run.view("rejects")
     counts = dict(run.engine.rows(f"SELECT kind, count(*) FROM {rejects} GROUP BY kind"))
     return offenders(
@@ -333,6 +337,7 @@ def file_checks(key: str, key_columns: Sequence[str] | None) -> AssetChecksDefin
 
 
 def genres_are_names(run: CheckRun) -> Verdict:
+    """Genres are names, and exactly the genres movie_genres uses."""
     genres, pairs = run.view("genres"), run.view("movie_genres")
     return offenders(
         run.engine,
@@ -355,6 +360,7 @@ def genres_are_names(run: CheckRun) -> Verdict:
 
 
 def genres_in_movielens_list(run: CheckRun) -> Verdict:
+    """Genre names outside the MovieLens list (a WARN check)."""
     return offenders(
         run.engine,
         [
@@ -369,6 +375,7 @@ def genres_in_movielens_list(run: CheckRun) -> Verdict:
 
 
 def users_match_activity(run: CheckRun) -> Verdict:
+    """users holds exactly the users with a kept rating or tag."""
     users = run.view("users")
     active = (
         f"SELECT user_id FROM {run.view('ratings')} UNION SELECT user_id FROM {run.view('tags')}"
@@ -410,8 +417,12 @@ INTERACTION_OFFENDERS = {
     "TIMESTAMP not epoch seconds": (
         f"TIMESTAMP IS NULL OR TIMESTAMP < 0 OR TIMESTAMP >= {LAST_PLAUSIBLE_SECOND}"
     ),
-    "ITEM_ID not a movie": "ITEM_ID NOT IN (SELECT CAST(movie_id AS VARCHAR) FROM {movies})",
-    "USER_ID not in users": "USER_ID NOT IN (SELECT CAST(user_id AS VARCHAR) FROM {users})",
+    "ITEM_ID not a movie": (
+        "ITEM_ID IS NULL OR ITEM_ID NOT IN (SELECT CAST(movie_id AS VARCHAR) FROM {movies})"
+    ),
+    "USER_ID not in users": (
+        "USER_ID IS NULL OR USER_ID NOT IN (SELECT CAST(user_id AS VARCHAR) FROM {users})"
+    ),
 }
 
 
@@ -529,10 +540,12 @@ def interactions_match_ratings(run: CheckRun) -> Verdict:
 
 
 def interaction_ids_known(run: CheckRun) -> Verdict:
+    """Every ITEM_ID of interactions.csv is a movie and every USER_ID a user."""
     return profile_offenders(run, ["ITEM_ID not a movie", "USER_ID not in users"])
 
 
 def interactions_fit_personalize(run: CheckRun) -> Verdict:
+    """Header in schema order, ids within Personalize's length, TIMESTAMP in epoch seconds."""
     return profile_offenders(
         run,
         ["id longer than 256", "TIMESTAMP not epoch seconds"],
@@ -541,6 +554,7 @@ def interactions_fit_personalize(run: CheckRun) -> Verdict:
 
 
 def items_match_movies(run: CheckRun) -> Verdict:
+    """One item per movie, no more, no less."""
     items, movies = run.view("items"), run.view("movies")
     return offenders(
         run.engine,
@@ -565,6 +579,7 @@ def items_match_movies(run: CheckRun) -> Verdict:
 
 
 def items_fit_personalize(run: CheckRun) -> Verdict:
+    """Header in schema order, ITEM_ID and GENRES within Personalize's lengths."""
     items = run.view("items")
     return offenders(
         run.engine,

@@ -65,6 +65,7 @@ def tampered(materialised: PipelineRun, tmp_path: Path) -> PipelineRun:
         *rows[1:-1],  # the last row dropped
         ["1", "999999999", "964982703", "rating", "4.0"],  # a movie that does not exist
         [LONG_ID, first[1], "964982703", "rating", "2.5"],  # unknown, too long, below 3
+        ["", first[1], "964982703", "rating", "4.0"],  # no user at all
     ]
     write_rows(path, header, rows)
     return run
@@ -84,16 +85,16 @@ def test_a_tampered_interactions_file_fails_with_exact_counts(
 
     matched = outcomes["interactions:interactions_match_ratings"]
     assert matched["passed"] is False
-    assert matched["interactions"] == len(original) + 1
+    assert matched["interactions"] == len(original) + 2
     assert matched["ratings_at_or_above_3"] == len(original)
     assert matched["rating below 3"] == 1
-    assert matched["not a source rating"] == 3
+    assert matched["not a source rating"] == 4
     assert matched["source rating missing"] == 2
 
     known = outcomes["interactions:interaction_ids_known"]
     assert known["passed"] is False
     assert known["ITEM_ID not a movie"] == 1
-    assert known["USER_ID not in users"] == 1
+    assert known["USER_ID not in users"] == 2
 
     fit = outcomes["interactions:interactions_fit_personalize"]
     assert fit["passed"] is False
