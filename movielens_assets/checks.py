@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
@@ -50,6 +51,10 @@ class LoadPolicy(ConfigurableResource):
     )
 
 
+class CheckUnusable(Exception):
+    """The data a check needs cannot be read as it must be (e.g. a dataset header was edited)."""
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What one check found: pass or fail, a sentence, and the numbers behind it."""
@@ -78,9 +83,17 @@ class CheckRun:
         return view
 
     def once(self, key: str, compute: Callable[[], Any]) -> Any:
-        """`compute()`, evaluated at most once per step however many checks ask for it."""
+        """`compute()`, evaluated at most once per step however many checks ask for it.
+
+        An error is kept too, so each check that asks gets it without reading the data again.
+        """
         if key not in self.computed:
-            self.computed[key] = compute()
+            try:
+                self.computed[key] = compute()
+            except (CheckUnusable, duckdb.Error) as error:
+                self.computed[key] = error
+        if isinstance(self.computed[key], Exception):
+            raise self.computed[key]
         return self.computed[key]
 
 
@@ -102,7 +115,8 @@ def checks_step(
     """One step running `checks`; `inputs` maps input names to asset names.
 
     ERROR checks are blocking. The step can run any subset of its checks (the UI and
-    `checks_only` may select a single one).
+    `checks_only` may select a single one). A check whose data cannot be read fails with the
+    reason rather than failing the step, so the step's other checks still report.
     """
     specs = {
         check.name: AssetCheckSpec(
@@ -135,7 +149,13 @@ def checks_step(
             spec = specs[check.name]
             if spec.key not in context.selected_asset_check_keys:
                 continue
-            verdict = check.evaluate(run)
+            try:
+                verdict = check.evaluate(run)
+            except CheckUnusable as error:
+                verdict = Verdict(passed=False, description=str(error))
+            except duckdb.Error as error:
+                message = " ".join(str(error).splitlines()[:3])
+                verdict = Verdict(passed=False, description=f"Could not read the data: {message}")
             yield AssetCheckResult(
                 asset_key=spec.asset_key,
                 check_name=check.name,
@@ -423,6 +443,7 @@ INTERACTION_OFFENDERS = {
     "USER_ID not in users": (
         "USER_ID IS NULL OR USER_ID NOT IN (SELECT CAST(user_id AS VARCHAR) FROM {users})"
     ),
+    "EVENT_TYPE empty": "EVENT_TYPE IS NULL OR trim(EVENT_TYPE) = ''",
 }
 
 
@@ -434,18 +455,26 @@ def interactions_profile(run: CheckRun) -> dict[str, Any]:
     """
 
     def compute() -> dict[str, Any]:
+        dataset = run.inputs["interactions"]
+        if dataset.header != dataset.field_names:
+            raise CheckUnusable(
+                f"interactions.csv's header is {','.join(dataset.header)!r} but the schema's "
+                f"fields are {','.join(dataset.field_names)!r}, so its rows cannot be read by "
+                "name; nothing else was checked."
+            )
         names = {"movies": run.view("movies"), "users": run.view("users")}
         counts = ", ".join(
             f"count(*) FILTER (WHERE {condition.format(**names)})"
             for condition in INTERACTION_OFFENDERS.values()
         )
-        rows, fingerprint, *offending = run.engine.rows(
-            f"SELECT count(*), coalesce(sum({INTERACTION_FINGERPRINT}), 0), {counts} "
-            f"FROM {run.view('interactions')}"
+        rows, fingerprint, first_type, last_type, *offending = run.engine.rows(
+            f"SELECT count(*), coalesce(sum({INTERACTION_FINGERPRINT}), 0), min(EVENT_TYPE), "
+            f"max(EVENT_TYPE), {counts} FROM {run.view('interactions')}"
         )[0]
         return {
             "rows": rows,
             "fingerprint": fingerprint,
+            "event types": (first_type, last_type),
             **dict(zip(INTERACTION_OFFENDERS, offending, strict=True)),
         }
 
@@ -545,11 +574,19 @@ def interaction_ids_known(run: CheckRun) -> Verdict:
 
 
 def interactions_fit_personalize(run: CheckRun) -> Verdict:
-    """Header in schema order, ids within Personalize's length, TIMESTAMP in epoch seconds."""
+    """Header, id lengths, epoch-second TIMESTAMPs, and one non-empty EVENT_TYPE on every row."""
+    first_type, last_type = interactions_profile(run)["event types"]
     return profile_offenders(
         run,
-        ["id longer than 256", "TIMESTAMP not epoch seconds"],
-        extra=[header_matches_schema(run.inputs["interactions"])],
+        ["id longer than 256", "TIMESTAMP not epoch seconds", "EVENT_TYPE empty"],
+        extra=[
+            header_matches_schema(run.inputs["interactions"]),
+            (
+                "EVENT_TYPE not the same on every row",
+                "SELECT ? AS lowest, ? AS highest WHERE ? <> ?",
+                [first_type, last_type, first_type, last_type],
+            ),
+        ],
     )
 
 
@@ -674,7 +711,7 @@ asset_checks: list[AssetChecksDefinition] = [
                 "interactions_fit_personalize",
                 "interactions",
                 "Header in schema order, ids at most 256 characters, TIMESTAMP in whole epoch "
-                "seconds.",
+                "seconds, the same non-empty EVENT_TYPE on every row.",
                 interactions_fit_personalize,
             ),
         ],

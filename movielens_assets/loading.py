@@ -112,7 +112,7 @@ def conversion(column: Column, value_column: str) -> Conversion:
     if column.kind in ("id", "optional_id"):
         value = f"TRY_CAST({text} AS BIGINT)"
         plain = f"CAST({value_column} AS VARCHAR) = {text}"
-        expected = "a whole number"
+        expected = "a plain whole number"
     elif column.kind == "rating":
         allowed = ", ".join(sql_string(rating) for rating in sorted(set(RATING_TEXTS)))
         value = f"TRY_CAST({text} AS DOUBLE)"

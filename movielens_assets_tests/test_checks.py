@@ -2,6 +2,7 @@
 
 import csv
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -109,3 +110,75 @@ def test_one_check_can_run_alone(tampered: PipelineRun) -> None:
     outcomes = run_checks(tampered, key)
     assert list(outcomes) == ["interactions:interactions_fit_personalize"]
     assert outcomes["interactions:interactions_fit_personalize"]["id longer than 256"] == 1
+
+
+def tamper(run: PipelineRun, tmp_path: Path, edit: Callable[[list[str]], list[str]]) -> PipelineRun:
+    """A copy of `run` whose interactions.csv lines were rewritten by `edit`."""
+    output = tmp_path / "edited"
+    shutil.copytree(run.output_dir, output)
+    edited = PipelineRun(result=run.result, settings=replace(run.settings, output_dir=output))
+    path = edited.personalize_dir / "interactions.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(edit(lines)) + "\n", encoding="utf-8")
+    return edited
+
+
+INTERACTION_CHECKS = [
+    f"interactions:{name}"
+    for name in (
+        "interactions_match_ratings",
+        "interaction_ids_known",
+        "interactions_fit_personalize",
+    )
+]
+
+
+def test_event_types_must_be_one_non_empty_value(materialised: PipelineRun, tmp_path: Path) -> None:
+    def edit(lines: list[str]) -> list[str]:
+        first, second = lines[1].split(","), lines[2].split(",")
+        return [
+            lines[0],
+            ",".join([*first[:3], "watch", first[4]]),
+            ",".join([*second[:3], "", second[4]]),
+            *lines[3:],
+        ]
+
+    outcomes = run_checks(tamper(materialised, tmp_path, edit))
+    fit = outcomes["interactions:interactions_fit_personalize"]
+    assert fit["passed"] is False
+    assert fit["EVENT_TYPE empty"] == 1
+    assert fit["EVENT_TYPE not the same on every row"] == 1
+    assert outcomes["interactions:interactions_match_ratings"]["passed"] is True
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            lambda lines: [lines[0].replace("EVENT_VALUE", "VALUE"), *lines[1:]],
+            "header is 'USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,VALUE'",
+        ),
+        (lambda lines: ["\ufeff" + lines[0], *lines[1:]], "so its rows cannot be read by name"),
+        (
+            lambda lines: [*lines[:3], lines[3] + ",extra", *lines[4:]],
+            "Could not read the data",
+        ),
+    ],
+    ids=["renamed column", "byte order mark", "extra field"],
+)
+def test_an_unreadable_interactions_file_fails_every_check_saying_why(
+    materialised: PipelineRun,
+    tmp_path: Path,
+    edit: Callable[[list[str]], list[str]],
+    expected: str,
+) -> None:
+    run = tamper(materialised, tmp_path, edit)
+    job = build_definitions(run.settings).resolve_job_def("checks_only")
+    result = job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False)
+    evaluations = {
+        f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}": evaluation
+        for evaluation in result.get_asset_check_evaluations()
+    }
+    for name in INTERACTION_CHECKS:
+        assert evaluations[name].passed is False
+        assert expected in (evaluations[name].description or ""), evaluations[name].description

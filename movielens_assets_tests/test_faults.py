@@ -110,7 +110,13 @@ def test_two_runs_at_once_both_finish_one_after_the_other(
     tmp_path: Path, sample_run: PipelineRun
 ) -> None:
     env = {**cli_env(tmp_path, SAMPLE), "MOVIELENS_LOCK_TIMEOUT_SECONDS": "600"}
-    runs = [start_cli(env) for _ in range(2)]
+    # Same output folder, so the two runs contend for data/movielens.duckdb. Each has its own
+    # DAGSTER_HOME: two runs created at the same instant in one fresh SQLite instance can collide
+    # in Dagster's own run storage (README, Limits), which is not what this test is about.
+    homes = [tmp_path / f"dagster_home_{number}" for number in (1, 2)]
+    for home in homes:
+        home.mkdir()
+    runs = [start_cli({**env, "DAGSTER_HOME": str(home)}) for home in homes]
     errors = [process.communicate(timeout=600)[1] for process in runs]
     assert [process.returncode for process in runs] == [0, 0], [e[-2000:] for e in errors]
     assert snapshot(tmp_path / "data") == snapshot(sample_run.output_dir)

@@ -330,12 +330,12 @@ def test_genres_longer_than_personalize_allows_reject_the_movie(
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
-        ("1.5,1,4.0,964982703", 'userId "1.5" is not a whole number'),
-        ("1_0,1,4.0,964982703", 'userId "1_0" is not a whole number'),
-        ("+1,1,4.0,964982703", 'userId "+1" is not a whole number'),
-        (" 1,1,4.0,964982703", 'userId " 1" is not a whole number'),
-        ("3,0x2,4.0,964982703", 'movieId "0x2" is not a whole number'),
-        ("17,2.5,4.0,964982703", 'movieId "2.5" is not a whole number'),
+        ("1.5,1,4.0,964982703", 'userId "1.5" is not a plain whole number'),
+        ("1_0,1,4.0,964982703", 'userId "1_0" is not a plain whole number'),
+        ("+1,1,4.0,964982703", 'userId "+1" is not a plain whole number'),
+        (" 1,1,4.0,964982703", 'userId " 1" is not a plain whole number'),
+        ("3,0x2,4.0,964982703", 'movieId "0x2" is not a plain whole number'),
+        ("17,2.5,4.0,964982703", 'movieId "2.5" is not a plain whole number'),
         ("2,1,4_5,964982703", 'rating "4_5" is not one of 0.5, 1.0, ..., 5.0'),
         ("2,1,NaN,964982703", 'rating "NaN" is not one of 0.5, 1.0, ..., 5.0'),
         ("2,1,4.0,964_982_703", 'timestamp "964_982_703" is not whole epoch seconds'),
