@@ -2,7 +2,8 @@
 known, datasets fit for Personalize.
 
 ERROR checks are blocking where a failure means a wrong dataset would ship; WARN checks point a
-human at set-aside lines. Every result carries its numbers and the first offending rows.
+human at set-aside lines. Every result carries its numbers and the first offending rows, except
+a check whose data could not be read at all, which fails saying why.
 
 The checks of one table share a step (a `multi_asset_check`), so a run pays Dagster's per-step
 bookkeeping nine times rather than once per check, and the checks of the 20M-row interactions file
@@ -22,6 +23,7 @@ from dagster import (
     AssetCheckSpec,
     AssetIn,
     ConfigurableResource,
+    MarkdownMetadataValue,
     MetadataValue,
     multi_asset_check,
 )
@@ -191,7 +193,9 @@ def offenders(
     )
 
 
-def sample(engine: DuckDBEngine, query: str, params: Sequence[Any] | None = None) -> Any:
+def sample(
+    engine: DuckDBEngine, query: str, params: Sequence[Any] | None = None
+) -> MarkdownMetadataValue:
     """The first rows of `query` as a markdown table for the UI."""
     return MetadataValue.md(markdown_table(engine.sql(query, params), SAMPLE_ROWS))
 
@@ -438,10 +442,12 @@ INTERACTION_OFFENDERS = {
         f"TIMESTAMP IS NULL OR TIMESTAMP < 0 OR TIMESTAMP >= {LAST_PLAUSIBLE_SECOND}"
     ),
     "ITEM_ID not a movie": (
-        "ITEM_ID IS NULL OR ITEM_ID NOT IN (SELECT CAST(movie_id AS VARCHAR) FROM {movies})"
+        "ITEM_ID IS NULL OR ITEM_ID NOT IN "
+        "(SELECT CAST(movie_id AS VARCHAR) FROM {movies} WHERE movie_id IS NOT NULL)"
     ),
     "USER_ID not in users": (
-        "USER_ID IS NULL OR USER_ID NOT IN (SELECT CAST(user_id AS VARCHAR) FROM {users})"
+        "USER_ID IS NULL OR USER_ID NOT IN "
+        "(SELECT CAST(user_id AS VARCHAR) FROM {users} WHERE user_id IS NOT NULL)"
     ),
     "EVENT_TYPE empty": "EVENT_TYPE IS NULL OR trim(EVENT_TYPE) = ''",
 }
@@ -616,7 +622,8 @@ def items_match_movies(run: CheckRun) -> Verdict:
 
 
 def items_fit_personalize(run: CheckRun) -> Verdict:
-    """Header in schema order, ITEM_ID and GENRES within Personalize's lengths."""
+    """Header in schema order, ITEM_ID and GENRES within Personalize's lengths, no placeholder
+    genre."""
     items = run.view("items")
     return offenders(
         run.engine,
@@ -697,7 +704,8 @@ asset_checks: list[AssetChecksDefinition] = [
                 "One interaction per rating >= 3, none below, each at its rating's own user, "
                 "item and time (count and row fingerprint; row by row when they differ).",
                 interactions_match_ratings,
-                uses=("ratings",),
+                # Its counts come from the one read of the file every interactions check shares.
+                uses=("ratings", "movies", "users"),
             ),
             Check(
                 "interaction_ids_known",
@@ -713,6 +721,7 @@ asset_checks: list[AssetChecksDefinition] = [
                 "Header in schema order, ids at most 256 characters, TIMESTAMP in whole epoch "
                 "seconds, the same non-empty EVENT_TYPE on every row.",
                 interactions_fit_personalize,
+                uses=("movies", "users"),
             ),
         ],
     ),
@@ -731,7 +740,7 @@ asset_checks: list[AssetChecksDefinition] = [
                 "items_fit_personalize",
                 "items",
                 "Header in schema order, ITEM_ID at most 256 characters, GENRES at most 1,000 "
-                "characters.",
+                "characters and never the '(no genres listed)' placeholder.",
                 items_fit_personalize,
             ),
         ],

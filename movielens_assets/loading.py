@@ -3,10 +3,11 @@
 DuckDB's CSV reader splits the file into text fields and keeps what it cannot split in its rejects
 table (field count, quoting, encoding, each with its line number). Each field's text is then
 converted strictly in SQL: a number must be written as one (DuckDB's own casts would round `1.5`
-to 2 and read `1_0` as 10). Row rules (positive ids, plausible epoch seconds, known movies) and
-duplicate keys are applied after that. Line numbers for rows that pass the parser are costly (an
-ordered scan), so a file is first read without them and read again with them only when a rule or a
-duplicate needs one. Parsing, converting and applying the row rules happen in one pass.
+to 2 and read `1_0` as 10), and the row rules (positive ids, plausible epoch seconds) are applied
+in the same pass. Known movies are counted afterwards with one anti-join, and duplicate keys with
+one aggregate. Line numbers for rows that pass the parser are costly (an ordered scan), so a file
+is first read without them and read again with them only when a rule, an unknown movie or a
+duplicate needs one.
 """
 
 from collections.abc import Sequence
@@ -88,9 +89,10 @@ RATING_TEXTS = tuple(text for half in range(1, 11) for text in {f"{half / 2:.1f}
 class Conversion:
     """SQL for one column: its value, whether its text is written plainly, and why it is not.
 
-    `plain` and `malformed` refer to the value as the column `value_column`, computed once in
-    an inner query. The value may be a number DuckDB read leniently (`1.5` cast to 2); such a row
-    is never kept, because `plain` is false for it and the row is set aside as malformed.
+    `plain` and `malformed` may refer to the value as the column `value_column`, computed once in
+    an inner query (ratings are tested on their text). The value may be a number DuckDB read
+    leniently (`1.5` cast to 2); such a row is never kept, because `plain` is false for it and the
+    row is set aside as malformed.
     """
 
     value: str
@@ -176,13 +178,14 @@ def parse(
     rules: Sequence[Rule],
     known_movies: bool,
     numbered: bool,
-) -> None:
-    """Parse and classify the file in one pass into the scratch table `parsed_<key>`.
+) -> str:
+    """Parse and classify the file in one pass into a scratch table; return the table's name.
 
     Each row gets its typed columns, `malformed` (why a field is not written plainly) and
-    `reason` (why the row is set aside, NULL when it is kept). When `numbered`, the rows go on to
-    `numbered_<key>` with their physical `line` and the original text of malformed rows.
-    With `known_movies`, rules may use `known_movie` (movie_id is in the view `known_movies`).
+    `reason` (why the row is set aside, NULL when it is kept). When `numbered`, rows also get
+    their physical `line` and the original text of malformed rows. With `known_movies`, rules may
+    use `known_movie`: on the numbered pass whether movie_id is in the view `known_movies`, on the
+    first pass always true (`load_release_file` counts unknown movies separately).
     """
     key = release_file.key
     engine.execute(f"DROP TABLE IF EXISTS {quote(f'rejects_{key}')}")
@@ -195,7 +198,7 @@ def parse(
         f"{converted.value} AS {quote(f'{name}__value')}" for name, converted in conversions.items()
     )
     typed = ", ".join(f"{quote(f'{name}__value')} AS {quote(name)}" for name in conversions)
-    # NULL (an empty field) counts as not plain: CASE takes the ELSE branch for it.
+    # An empty required number makes its test NULL, which CASE treats as not plain.
     all_plain = " AND ".join(converted.plain for converted in conversions.values())
     why = ", ".join(converted.malformed for converted in conversions.values())
     malformed = f"CASE WHEN {all_plain} THEN NULL ELSE NULLIF(concat_ws('; ', {why}), '') END"
@@ -206,7 +209,11 @@ def parse(
     if known_movies:
         # A lookup per row costs about a quarter of the pass, so the first pass assumes every
         # movie is known and `load_release_file` counts the unknown ones with one anti-join.
-        known = "movie_id__value IN (SELECT movie_id FROM known_movies)" if numbered else "true"
+        known = (
+            "movie_id__value IN (SELECT movie_id FROM known_movies WHERE movie_id IS NOT NULL)"
+            if numbered
+            else "true"
+        )
         extra += f", {known} AS known_movie"
     ordinal = "row_number() OVER () AS ordinal, " if numbered else ""
     parsed = engine.sql(
@@ -244,6 +251,8 @@ def parse(
     )
     if numbered:
         engine.stage(f"numbered_{key}", number_lines(engine, release_file, facts))
+        return f"numbered_{key}"
+    return table
 
 
 def number_lines(
@@ -306,10 +315,9 @@ def load_release_file(
     """Parse, check and de-duplicate one file; every data line ends up in `rows` or `rejects`."""
     key = release_file.key
     columns = ", ".join(quote(column.name) for column in release_file.columns)
-    parsed = f"parsed_{key}"
     if known_movies is not None:
         known_movies.create_view("known_movies", replace=True)
-    parse(engine, release_file, facts, rules, known_movies is not None, numbered=False)
+    parsed = parse(engine, release_file, facts, rules, known_movies is not None, numbered=False)
     broken = engine.scalar(f"SELECT count(*) FROM {parsed} WHERE reason IS NOT NULL")
     if known_movies is not None:
         broken += engine.scalar(
@@ -349,13 +357,12 @@ def load_release_file(
         f"{release_file.file_name}: {broken:,} rows break a row rule and {repeated:,} keys repeat;"
         " reading the file again with line numbers to report them."
     )
-    classified = f"numbered_{key}"
-    parse(engine, release_file, facts, rules, known_movies is not None, numbered=True)
+    numbered = parse(engine, release_file, facts, rules, known_movies is not None, numbered=True)
     if duplicates is None:
         engine.stage(
             f"ranked_{key}",
             engine.sql(
-                f"SELECT *, 1 AS rank, NULL AS duplicate_reason FROM {classified} "
+                f"SELECT *, 1 AS rank, NULL AS duplicate_reason FROM {numbered} "
                 "WHERE reason IS NULL"
             ),
         )
@@ -368,7 +375,7 @@ def load_release_file(
                     *,
                     row_number() OVER winners AS rank,
                     {duplicates.reason} AS duplicate_reason
-                FROM {classified}
+                FROM {numbered}
                 WHERE reason IS NULL
                 WINDOW winners AS (
                     PARTITION BY {", ".join(quote(name) for name in duplicates.key)}
@@ -381,7 +388,7 @@ def load_release_file(
         f"""
         SELECT ? AS file, line, {raw_line_sql(release_file)} AS raw_line, reason,
             'rejected' AS kind
-        FROM {classified}
+        FROM {numbered}
         WHERE reason IS NOT NULL
         UNION ALL
         SELECT ? AS file, line, {raw_line_sql(release_file)} AS raw_line,

@@ -208,7 +208,7 @@ class ReleaseSource(ConfigurableResource):
     which downloads each file and hands DuckDB the local copy.
     """
 
-    location: str = Field(description="Local directory (or s3://bucket/prefix) of the release.")
+    location: str = Field(description="Local directory of the release.")
 
     def local_path(self, release_file: ReleaseFile) -> Path:
         """Return the local path of the file, or fail naming the file and where it was sought."""
@@ -222,6 +222,10 @@ class ReleaseSource(ConfigurableResource):
             )
         return path
 
+    def address(self, release_file: ReleaseFile, path: Path) -> str:
+        """Where the file lives, as the UI shows it: here its absolute local path."""
+        return str(path.resolve())
+
     def inspect(self, release_file: ReleaseFile) -> FileFacts:
         """Check the file exists and its header maps to the contract; measure and fingerprint it."""
         path = self.local_path(release_file)
@@ -233,14 +237,9 @@ class ReleaseSource(ConfigurableResource):
                 f"{release_file.file_name} line {line}: {problem}; lines must all end in LF or "
                 "all in CRLF"
             )
-        location = (
-            f"{self.location.rstrip('/')}/{release_file.file_name}"
-            if self.location.startswith("s3://")
-            else str(path.resolve())
-        )
         return FileFacts(
             file_name=release_file.file_name,
-            location=location,
+            location=self.address(release_file, path),
             local_path=str(path),
             header=header,
             size_bytes=measured.size_bytes,

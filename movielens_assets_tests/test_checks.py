@@ -1,6 +1,7 @@
-"""The dataset checks catch a tampered interactions.csv, with exact counts of what was changed."""
+"""The dataset checks catch a hand-edited interactions.csv, with exact counts of each change."""
 
 import csv
+import io
 import shutil
 from collections.abc import Callable
 from dataclasses import replace
@@ -15,6 +16,15 @@ from movielens_assets_tests.pipeline import PipelineRun, run_pipeline
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "ml-latest-small"
 LONG_ID = "7" * 300
+INTERACTION_CHECKS = [
+    f"interactions:{name}"
+    for name in (
+        "interactions_match_ratings",
+        "interaction_ids_known",
+        "interactions_fit_personalize",
+    )
+]
+Rows = list[list[str]]
 
 
 @pytest.fixture(scope="module")
@@ -24,19 +34,28 @@ def materialised(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     return run
 
 
-def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        header, *rows = list(csv.reader(handle))
-    return header, rows
+def interactions_rows(run: PipelineRun) -> Rows:
+    """interactions.csv of `run` as rows of fields, the header first."""
+    with (run.personalize_dir / "interactions.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
 
 
-def write_rows(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle, lineterminator="\n").writerows([header, *rows])
+def tamper(run: PipelineRun, tmp_path: Path, edit: Callable[[Rows], Rows]) -> PipelineRun:
+    """A copy of `run`'s outputs whose interactions.csv rows (header first) went through `edit`."""
+    output = tmp_path / "edited"
+    shutil.copytree(run.output_dir, output)
+    edited = PipelineRun(result=run.result, settings=replace(run.settings, output_dir=output))
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(edit(interactions_rows(run)))
+    (edited.personalize_dir / "interactions.csv").write_text(text.getvalue(), encoding="utf-8")
+    return edited
 
 
 def run_checks(run: PipelineRun, *only: AssetCheckKey) -> dict[str, dict[str, Any]]:
-    """Run the checks_only job (or the checks `only`) on what `run` stored: name to outcome."""
+    """Run the checks_only job (or the checks `only`) on what `run` stored.
+
+    Returns check name (`asset:check`) to whether it passed, its description and its metadata.
+    """
     job = build_definitions(run.settings).resolve_job_def("checks_only")
     if only:
         job = job.get_subset(asset_selection=set(), asset_check_selection=set(only))
@@ -44,50 +63,61 @@ def run_checks(run: PipelineRun, *only: AssetCheckKey) -> dict[str, dict[str, An
     return {
         f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}": {
             "passed": evaluation.passed,
+            "description": evaluation.description or "",
             **{label: entry.value for label, entry in evaluation.metadata.items()},
         }
         for evaluation in result.get_asset_check_evaluations()
     }
 
 
-@pytest.fixture()
-def tampered(materialised: PipelineRun, tmp_path: Path) -> PipelineRun:
-    """A copy of the materialised run whose interactions.csv was edited by hand (see below)."""
-    output = tmp_path / "copy"
-    shutil.copytree(materialised.output_dir, output)
-    run = PipelineRun(
-        result=materialised.result, settings=replace(materialised.settings, output_dir=output)
-    )
-    path = run.personalize_dir / "interactions.csv"
-    header, rows = read_rows(path)
-    first = rows[0]
-    rows = [
-        [first[0], first[1], str(int(first[2]) + 1), *first[3:]],  # a moved timestamp
-        *rows[1:-1],  # the last row dropped
-        ["1", "999999999", "964982703", "rating", "4.0"],  # a movie that does not exist
-        [LONG_ID, first[1], "964982703", "rating", "2.5"],  # unknown, too long, below 3
-        ["", first[1], "964982703", "rating", "4.0"],  # no user at all
+def moved_timestamp(rows: Rows) -> Rows:
+    """The first interaction one second later: same count, one row that is not a rating."""
+    header, first, *rest = rows
+    return [header, [*first[:2], str(int(first[2]) + 1), *first[3:]], *rest]
+
+
+def several_faults(rows: Rows) -> Rows:
+    """A moved timestamp, the last row dropped, an unknown movie, a bad user, a user-less row."""
+    header, first, *rest = moved_timestamp(rows)
+    return [
+        header,
+        first,
+        *rest[:-1],
+        ["1", "999999999", "964982703", "rating", "4.0"],
+        [LONG_ID, first[1], "964982703", "rating", "2.5"],
+        ["", first[1], "964982703", "rating", "4.0"],
     ]
-    write_rows(path, header, rows)
-    return run
 
 
 def test_untouched_outputs_pass_every_check(materialised: PipelineRun) -> None:
     outcomes = run_checks(materialised)
-    assert outcomes
+    assert len(outcomes) == 30
     assert all(outcome["passed"] for outcome in outcomes.values()), outcomes
 
 
-def test_a_tampered_interactions_file_fails_with_exact_counts(
-    materialised: PipelineRun, tampered: PipelineRun
+def test_one_changed_value_is_caught_by_the_fingerprint(
+    materialised: PipelineRun, tmp_path: Path
 ) -> None:
-    _, original = read_rows(materialised.personalize_dir / "interactions.csv")
-    outcomes = run_checks(tampered)
+    rows = len(interactions_rows(materialised)) - 1
+    matched = run_checks(tamper(materialised, tmp_path, moved_timestamp))[
+        "interactions:interactions_match_ratings"
+    ]
+    assert matched["passed"] is False
+    assert matched["interactions"] == matched["ratings_at_or_above_3"] == rows
+    assert matched["not a source rating"] == 1
+    assert matched["source rating missing"] == 1
+
+
+def test_a_tampered_interactions_file_fails_with_exact_counts(
+    materialised: PipelineRun, tmp_path: Path
+) -> None:
+    rows = len(interactions_rows(materialised)) - 1
+    outcomes = run_checks(tamper(materialised, tmp_path, several_faults))
 
     matched = outcomes["interactions:interactions_match_ratings"]
     assert matched["passed"] is False
-    assert matched["interactions"] == len(original) + 2
-    assert matched["ratings_at_or_above_3"] == len(original)
+    assert matched["interactions"] == rows + 2
+    assert matched["ratings_at_or_above_3"] == rows
     assert matched["rating below 3"] == 1
     assert matched["not a source rating"] == 4
     assert matched["source rating missing"] == 2
@@ -105,43 +135,17 @@ def test_a_tampered_interactions_file_fails_with_exact_counts(
     assert outcomes["items:items_match_movies"]["passed"] is True
 
 
-def test_one_check_can_run_alone(tampered: PipelineRun) -> None:
+def test_one_check_can_run_alone(materialised: PipelineRun, tmp_path: Path) -> None:
     key = AssetCheckKey(AssetKey("interactions"), "interactions_fit_personalize")
-    outcomes = run_checks(tampered, key)
+    outcomes = run_checks(tamper(materialised, tmp_path, several_faults), key)
     assert list(outcomes) == ["interactions:interactions_fit_personalize"]
     assert outcomes["interactions:interactions_fit_personalize"]["id longer than 256"] == 1
 
 
-def tamper(run: PipelineRun, tmp_path: Path, edit: Callable[[list[str]], list[str]]) -> PipelineRun:
-    """A copy of `run` whose interactions.csv lines were rewritten by `edit`."""
-    output = tmp_path / "edited"
-    shutil.copytree(run.output_dir, output)
-    edited = PipelineRun(result=run.result, settings=replace(run.settings, output_dir=output))
-    path = edited.personalize_dir / "interactions.csv"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    path.write_text("\n".join(edit(lines)) + "\n", encoding="utf-8")
-    return edited
-
-
-INTERACTION_CHECKS = [
-    f"interactions:{name}"
-    for name in (
-        "interactions_match_ratings",
-        "interaction_ids_known",
-        "interactions_fit_personalize",
-    )
-]
-
-
 def test_event_types_must_be_one_non_empty_value(materialised: PipelineRun, tmp_path: Path) -> None:
-    def edit(lines: list[str]) -> list[str]:
-        first, second = lines[1].split(","), lines[2].split(",")
-        return [
-            lines[0],
-            ",".join([*first[:3], "watch", first[4]]),
-            ",".join([*second[:3], "", second[4]]),
-            *lines[3:],
-        ]
+    def edit(rows: Rows) -> Rows:
+        header, first, second, *rest = rows
+        return [header, [*first[:3], "watch", first[4]], [*second[:3], "", second[4]], *rest]
 
     outcomes = run_checks(tamper(materialised, tmp_path, edit))
     fit = outcomes["interactions:interactions_fit_personalize"]
@@ -155,30 +159,24 @@ def test_event_types_must_be_one_non_empty_value(materialised: PipelineRun, tmp_
     ("edit", "expected"),
     [
         (
-            lambda lines: [lines[0].replace("EVENT_VALUE", "VALUE"), *lines[1:]],
+            lambda rows: [[*rows[0][:4], "VALUE"], *rows[1:]],
             "header is 'USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,VALUE'",
         ),
-        (lambda lines: ["\ufeff" + lines[0], *lines[1:]], "so its rows cannot be read by name"),
         (
-            lambda lines: [*lines[:3], lines[3] + ",extra", *lines[4:]],
-            "Could not read the data",
+            lambda rows: [["\ufeff" + rows[0][0], *rows[0][1:]], *rows[1:]],
+            "so its rows cannot be read by name",
+        ),
+        (
+            lambda rows: [*rows[:3], [*rows[3], "extra"], *rows[4:]],
+            "Could not read the data: Invalid Input Error: CSV Error on Line: 4",
         ),
     ],
     ids=["renamed column", "byte order mark", "extra field"],
 )
 def test_an_unreadable_interactions_file_fails_every_check_saying_why(
-    materialised: PipelineRun,
-    tmp_path: Path,
-    edit: Callable[[list[str]], list[str]],
-    expected: str,
+    materialised: PipelineRun, tmp_path: Path, edit: Callable[[Rows], Rows], expected: str
 ) -> None:
-    run = tamper(materialised, tmp_path, edit)
-    job = build_definitions(run.settings).resolve_job_def("checks_only")
-    result = job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False)
-    evaluations = {
-        f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}": evaluation
-        for evaluation in result.get_asset_check_evaluations()
-    }
+    outcomes = run_checks(tamper(materialised, tmp_path, edit))
     for name in INTERACTION_CHECKS:
-        assert evaluations[name].passed is False
-        assert expected in (evaluations[name].description or ""), evaluations[name].description
+        assert outcomes[name]["passed"] is False
+        assert expected in outcomes[name]["description"], outcomes[name]["description"]

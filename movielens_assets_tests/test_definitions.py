@@ -1,6 +1,10 @@
 """The graph's shape: exactly these assets and checks, each check aimed at an existing asset."""
 
+from pathlib import Path
+
 from movielens_assets import defs
+from movielens_assets.settings import Settings
+from movielens_assets.storage import storage_resources
 
 ASSETS = {
     "raw_movies",
@@ -79,3 +83,16 @@ def test_every_asset_says_what_a_row_is() -> None:
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         assert graph.get(key).description, f"{key.to_user_string()} has no description"
+
+
+def test_every_storage_mode_offers_the_same_keys_to_assets_and_checks() -> None:
+    def resource_keys(storage: str, source_dir: str) -> set[str]:
+        settings = Settings(
+            storage=storage, source_dir=source_dir, output_dir=Path("data"), max_reject_share=0.01
+        )
+        return set(storage_resources(settings))
+
+    shared = {"engine", "source", "load_policy", "io_manager", "dataset_io_manager"}
+    assert resource_keys("duckdb", "samples/ml-latest-small") == shared
+    assert resource_keys("duckdb", "s3://bucket/release") == shared | {"s3"}
+    assert resource_keys("s3", "samples/ml-latest-small") == shared | {"s3"}

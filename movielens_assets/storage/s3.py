@@ -37,7 +37,6 @@ from movielens_assets.datasets import PersonalizeDataset, table_metadata
 from movielens_assets.engine import DuckDBEngine, quote
 from movielens_assets.loading import sql_string
 from movielens_assets.storage.local import read_dataset, write_csv
-from movielens_assets.storage.s3_source import s3_client
 from movielens_assets.storage.tables import check_declared_columns, table_name
 
 MIB = 1 << 20
@@ -66,6 +65,15 @@ class Upload:
     path: Path
     name: str
     content_type: str
+
+
+def s3_client(s3: Any) -> Any:
+    """The boto3 S3 client behind an `S3Resource` dependency.
+
+    Dagster resolves a nested partial `S3Resource` to the object it attaches to op contexts,
+    which is already the client; a fully configured one arrives as the resource itself.
+    """
+    return s3.get_client() if isinstance(s3, S3Resource) else s3
 
 
 def check_bucket(client: Any, bucket: str) -> None:

@@ -2,7 +2,6 @@
 
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from dagster import ResourceDependency
 from dagster_aws.s3 import S3Resource
@@ -10,20 +9,13 @@ from pydantic import Field, PrivateAttr
 
 from movielens_assets.release import ReleaseFile
 from movielens_assets.source import ReleaseFileError, ReleaseSource
-
-
-def s3_client(s3: Any) -> Any:
-    """The boto3 S3 client behind an `S3Resource` dependency.
-
-    Dagster resolves a nested partial `S3Resource` to the object it attaches to op contexts,
-    which is already the client; a fully configured one arrives as the resource itself.
-    """
-    return s3.get_client() if isinstance(s3, S3Resource) else s3
+from movielens_assets.storage.s3 import s3_client
 
 
 class S3ReleaseSource(ReleaseSource):
     """A release under s3://bucket/prefix: each file is downloaded with boto3's managed transfer."""
 
+    location: str = Field(description="s3://bucket/prefix of the release.")
     s3: ResourceDependency[S3Resource]
     cache_dir: str = Field(
         default="",
@@ -49,3 +41,7 @@ class S3ReleaseSource(ReleaseSource):
                 f"{release_file.file_name}: could not download s3://{bucket}/{key}: {error}"
             ) from error
         return target
+
+    def address(self, release_file: ReleaseFile, path: Path) -> str:
+        """Where the file lives: its s3:// URI, not the local copy."""
+        return f"{self.location.rstrip('/')}/{release_file.file_name}"
