@@ -422,12 +422,22 @@ def users_match_activity(run: CheckRun) -> Verdict:
 # Checks on the Personalize datasets, as written: they read the CSV back.
 
 
+def unequal(label: str, left: tuple[str, Any], right: tuple[str, Any]) -> Query:
+    """A query that returns one row, the two named values, when they differ."""
+    (left_name, left_value), (right_name, right_value) = left, right
+    return (
+        label,
+        f"SELECT ? AS {left_name}, ? AS {right_name} WHERE ? <> ?",
+        [left_value, right_value, left_value, right_value],
+    )
+
+
 def header_matches_schema(dataset: PersonalizeDataset) -> Query:
     """A query that returns one row when the CSV header differs from the schema's field order."""
-    return (
+    return unequal(
         "header differs from schema",
-        "SELECT ? AS csv_header, ? AS schema_fields WHERE ? <> ?",
-        [",".join(dataset.header), ",".join(dataset.field_names)] * 2,
+        ("csv_header", ",".join(dataset.header)),
+        ("schema_fields", ",".join(dataset.field_names)),
     )
 
 
@@ -548,10 +558,10 @@ def interactions_match_ratings(run: CheckRun) -> Verdict:
         run,
         ["rating below 3"],
         extra=[
-            (
+            unequal(
                 "count differs from ratings >= 3",
-                "SELECT ? AS interactions, ? AS ratings_at_or_above_3 WHERE ? <> ?",
-                [profile["rows"], expected, profile["rows"], expected],
+                ("interactions", profile["rows"]),
+                ("ratings_at_or_above_3", expected),
             ),
             (
                 "not a source rating",
@@ -587,10 +597,10 @@ def interactions_fit_personalize(run: CheckRun) -> Verdict:
         ["id longer than 256", "TIMESTAMP not epoch seconds", "EVENT_TYPE empty"],
         extra=[
             header_matches_schema(run.inputs["interactions"]),
-            (
+            unequal(
                 "EVENT_TYPE not the same on every row",
-                "SELECT ? AS lowest, ? AS highest WHERE ? <> ?",
-                [first_type, last_type, first_type, last_type],
+                ("lowest", first_type),
+                ("highest", last_type),
             ),
         ],
     )
